@@ -1,0 +1,209 @@
+// Raw counters exactly as the kernel reports them (ticks, kB, counts, ns), stamped with a monotonic
+// time taken when they were read. Nothing here is a rate: derive.ts turns two snapshots into a Frame.
+// "Not available" is null (or NaN inside typed columns), never 0.
+
+/** Facts about the sampled host that rate maths needs; recorded once per session. */
+export interface HostInfo {
+  hostname: string;
+  kernelRelease: string;
+  /** Clock ticks per second (sysconf(_SC_CLK_TCK)): unit of utime/stime and /proc/stat times. */
+  clkTck: number;
+  pageSizeBytes: number;
+  /** CPUs configured on the host (online or not). */
+  cpuCount: number;
+}
+
+/** One line of /proc/stat's cpu section, in clock ticks. */
+export interface CpuTimesTicks {
+  user: number;
+  nice: number;
+  system: number;
+  idle: number;
+  iowait: number;
+  irq: number;
+  softirq: number;
+  steal: number;
+  guest: number;
+  guestNice: number;
+}
+
+/** /proc/stat. `cpus` lists only the CPUs that were online (offline CPUs have no line). */
+export interface ProcStat {
+  total: CpuTimesTicks;
+  cpus: Array<{ cpu: number; times: CpuTimesTicks }>;
+  /** Context switches since boot. */
+  ctxt: number | null;
+  /** Interrupts since boot, all sources. */
+  intrTotal: number | null;
+  /** Forks since boot. */
+  processes: number | null;
+  procsRunning: number | null;
+  procsBlocked: number | null;
+  bootTimeSec: number | null;
+}
+
+/** /proc/softirqs: counts[type][i] is the count of that type on CPU cpus[i] since boot. */
+export interface Softirqs {
+  cpus: number[];
+  counts: Record<string, number[]>;
+}
+
+/** /proc/loadavg. */
+export interface LoadAvg {
+  load1: number;
+  load5: number;
+  load15: number;
+  runnable: number;
+  total: number;
+}
+
+/** One line of a /proc/pressure file: averages in percent, total stall time in µs. */
+export interface PressureLine {
+  avg10: number;
+  avg60: number;
+  avg300: number;
+  totalUs: number;
+}
+
+/** One /proc/pressure/{cpu,memory,io} file; `full` is null where the kernel has no such line. */
+export interface PressureFile {
+  some: PressureLine;
+  full: PressureLine | null;
+}
+
+/** The three PSI files; each is null when absent (kernel without PSI, or psi=0). */
+export interface Pressure {
+  cpu: PressureFile | null;
+  memory: PressureFile | null;
+  io: PressureFile | null;
+}
+
+/** Numeric per-task columns, all Float64Array of length `count` (NaN = not available). */
+export const TASK_NUMERIC_COLUMNS = [
+  'tid',
+  'pid',
+  /** Start time after boot, in clock ticks: with tid, the identity of a task. */
+  'starttimeTicks',
+  'utimeTicks',
+  'stimeTicks',
+  'minflt',
+  'majflt',
+  /** CPU the task last ran on. */
+  'processor',
+  'priority',
+  'nice',
+  'vsizeBytes',
+  'rssPages',
+  /** schedstat: time on CPU, time runnable but waiting on a run queue, timeslices. */
+  'runNs',
+  'waitNs',
+  'timeslices',
+  /** status: voluntary_ctxt_switches / nonvoluntary_ctxt_switches of this thread. */
+  'vcsw',
+  'ivcsw',
+  /** Per-thread io (only for threads asked for in detail; NaN elsewhere or when not permitted). */
+  'rchar',
+  'wchar',
+  'syscr',
+  'syscw',
+  'readBytes',
+  'writeBytes',
+] as const;
+
+/** Name of a numeric per-task column. */
+export type TaskNumericColumn = (typeof TASK_NUMERIC_COLUMNS)[number];
+
+/**
+ * Every task (thread) seen in one pass, as columns. Row i of every column is the same task.
+ * `state` holds one character per task (R, S, D, Z, T, t, X, I, ...).
+ */
+export type TaskTable = { count: number; state: string; comm: string[]; wchan: Array<string | null> } & {
+  [K in TaskNumericColumn]: Float64Array;
+};
+
+/** Numeric per-process columns, Float64Array of length `count` (NaN = not available). */
+export const PROC_NUMERIC_COLUMNS = [
+  'pid',
+  'starttimeTicks',
+  'uid',
+  /** From the main thread's status (memory is shared by all threads), in kB. */
+  'vmSizeKb',
+  'rssAnonKb',
+  'rssFileKb',
+  'rssShmemKb',
+  'vmSwapKb',
+  /** /proc/PID/io: sums over all threads, dead ones included. */
+  'rchar',
+  'wchar',
+  'syscr',
+  'syscw',
+  'readBytes',
+  'writeBytes',
+  'cancelledWriteBytes',
+] as const;
+
+/** Name of a numeric per-process column. */
+export type ProcNumericColumn = (typeof PROC_NUMERIC_COLUMNS)[number];
+
+/** Every process seen in one pass, as columns; cmdline and cgroup are null when unreadable. */
+export type ProcTable = { count: number; cmdline: Array<string | null>; cgroup: Array<string | null> } & {
+  [K in ProcNumericColumn]: Float64Array;
+};
+
+/** What the per-task reader returns for one pass. */
+export interface TaskSample {
+  /** CLOCK_MONOTONIC nanoseconds when the pass started. */
+  monoNs: number;
+  tasks: TaskTable;
+  procs: ProcTable;
+}
+
+/** Which implementation read the tasks, and what the pass cost. */
+export interface SamplerInfo {
+  backend: 'native' | 'ts';
+  /** Why the native reader is not in use, when it is not. */
+  backendReason: string | null;
+  /** Wall time of the whole sampling pass, ms. */
+  sampleMs: number;
+  /** CPU time (user + system) this process spent in the pass, ms. */
+  sampleCpuMs: number;
+}
+
+/** One sampling pass over every source. */
+export interface Snapshot {
+  host: HostInfo;
+  /** Wall-clock time of the pass, ms since the epoch (for display only; never used for rates). */
+  wallMs: number;
+  /** CLOCK_MONOTONIC nanoseconds when the system-wide files were read. */
+  monoNs: number;
+  stat: ProcStat | null;
+  softirqs: Softirqs | null;
+  loadavg: LoadAvg | null;
+  /** /proc/meminfo values in kB (or counts for the HugePages_* lines), by the kernel's names. */
+  meminfoKb: Record<string, number> | null;
+  /** /proc/vmstat counters by the kernel's names. */
+  vmstat: Record<string, number> | null;
+  pressure: Pressure;
+  taskSample: TaskSample;
+  /** Names of the uids seen in this pass (uid → login name), so replay needs no local passwd. */
+  userNames: Record<number, string>;
+  sampler: SamplerInfo;
+}
+
+/** Allocates an empty task table with room for `count` rows, numeric columns filled with NaN. */
+export function allocTaskTable(count: number): TaskTable {
+  const table = { count, state: '', comm: new Array<string>(count), wchan: new Array<string | null>(count).fill(null) } as TaskTable;
+  for (const col of TASK_NUMERIC_COLUMNS) table[col] = new Float64Array(count).fill(NaN);
+  return table;
+}
+
+/** Allocates an empty process table with room for `count` rows, numeric columns filled with NaN. */
+export function allocProcTable(count: number): ProcTable {
+  const table = {
+    count,
+    cmdline: new Array<string | null>(count).fill(null),
+    cgroup: new Array<string | null>(count).fill(null),
+  } as ProcTable;
+  for (const col of PROC_NUMERIC_COLUMNS) table[col] = new Float64Array(count).fill(NaN);
+  return table;
+}
