@@ -184,6 +184,8 @@ export interface Snapshot {
   /** /proc/vmstat counters by the kernel's names. */
   vmstat: Record<string, number> | null;
   pressure: Pressure;
+  /** Seconds since boot (/proc/uptime) just before the task pass: tells tasks born since the last pass. */
+  uptimeS: number | null;
   taskSample: TaskSample;
   /** Names of the uids seen in this pass (uid → login name), so replay needs no local passwd. */
   userNames: Record<number, string>;

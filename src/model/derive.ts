@@ -1,0 +1,423 @@
+// derive(prev, cur) → Frame: the only place counters become rates and percentages. Pure: it uses
+// nothing but the two snapshots (their own monotonic stamps and host constants).
+import type {
+  CpuFrame,
+  CpuPercentages,
+  Frame,
+  MemoryFrame,
+  PagingFrame,
+  PressureFrame,
+  PressureResourceFrame,
+  ProcessFrame,
+  SystemFrame,
+  ThreadFrame,
+} from './frame.js';
+import type { CpuTimesTicks, PressureFile, ProcTable, Snapshot, TaskTable } from './snapshot.js';
+
+const NS_PER_S = 1e9;
+const KB = 1024;
+
+/** Turns NaN/undefined (not available) into null for the frame. */
+function known(value: number | undefined): number | null {
+  return value === undefined || Number.isNaN(value) ? null : value;
+}
+
+/**
+ * Rate per second of a counter over `seconds`; null when either value is unknown, the interval is
+ * empty, or the counter went backwards (wrap, reset, hot-plug): never negative, never NaN.
+ */
+export function ratePerSec(prev: number | null | undefined, cur: number | null | undefined, seconds: number): number | null {
+  if (prev == null || cur == null || Number.isNaN(prev) || Number.isNaN(cur)) return null;
+  if (!(seconds > 0) || cur < prev) return null;
+  return (cur - prev) / seconds;
+}
+
+/** Percent of a span: 100 × part / whole, clamped to [0, 100]; null when unknown or whole ≤ 0. */
+function percentOf(part: number | null, whole: number): number | null {
+  if (part === null || !(whole > 0)) return null;
+  return Math.min(100, Math.max(0, (100 * part) / whole));
+}
+
+const CPU_FIELDS: Array<[keyof CpuTimesTicks, keyof CpuPercentages]> = [
+  ['user', 'user_pct'],
+  ['nice', 'nice_pct'],
+  ['system', 'system_pct'],
+  ['irq', 'irq_pct'],
+  ['softirq', 'softirq_pct'],
+  ['iowait', 'iowait_pct'],
+  ['steal', 'steal_pct'],
+  ['idle', 'idle_pct'],
+];
+
+/** Sum of the columns that make up all of a CPU's time (guest is already inside user). */
+function cpuTotalTicks(t: CpuTimesTicks): number {
+  return t.user + t.nice + t.system + t.idle + t.iowait + t.irq + t.softirq + t.steal;
+}
+
+/** Share of each CPU-time column over the interval; a column that went backwards is null. */
+export function cpuPercentages(prev: CpuTimesTicks | undefined, cur: CpuTimesTicks): CpuPercentages {
+  const frame: CpuPercentages = {
+    user_pct: null,
+    nice_pct: null,
+    system_pct: null,
+    irq_pct: null,
+    softirq_pct: null,
+    iowait_pct: null,
+    steal_pct: null,
+    idle_pct: null,
+  };
+  if (!prev) return frame;
+  const total = cpuTotalTicks(cur) - cpuTotalTicks(prev);
+  for (const [tick, pct] of CPU_FIELDS) {
+    const delta = cur[tick] - prev[tick];
+    frame[pct] = delta >= 0 ? percentOf(delta, total) : null;
+  }
+  return frame;
+}
+
+function deriveCpus(prev: Snapshot, cur: Snapshot): { cpus: CpuFrame[]; total: CpuPercentages | null } {
+  if (!cur.stat) return { cpus: [], total: null };
+  const before = new Map(prev.stat?.cpus.map((c) => [c.cpu, c.times]));
+  const cpus = cur.stat.cpus.map((c) => ({ cpu: c.cpu, ...cpuPercentages(before.get(c.cpu), c.times) }));
+  // The total line sums online CPUs only: when the set changed, its difference is meaningless.
+  const sameSet = prev.stat !== null && prev.stat.cpus.length === cur.stat.cpus.length && cur.stat.cpus.every((c) => before.has(c.cpu));
+  const total = cpuPercentages(sameSet ? prev.stat!.total : undefined, cur.stat.total);
+  return { cpus, total };
+}
+
+function deriveSystem(prev: Snapshot, cur: Snapshot, seconds: number): SystemFrame {
+  const onlineCpus = cur.stat ? cur.stat.cpus.length : null;
+  const running = cur.stat?.procsRunning ?? null;
+  return {
+    ctxsw_per_s: ratePerSec(prev.stat?.ctxt, cur.stat?.ctxt, seconds),
+    interrupts_per_s: ratePerSec(prev.stat?.intrTotal, cur.stat?.intrTotal, seconds),
+    forks_per_s: ratePerSec(prev.stat?.processes, cur.stat?.processes, seconds),
+    procs_running: running,
+    procs_blocked: cur.stat?.procsBlocked ?? null,
+    runnable_waiting: running !== null && onlineCpus ? Math.max(0, running - onlineCpus) : null,
+    online_cpus: onlineCpus,
+    load1: cur.loadavg?.load1 ?? null,
+    load5: cur.loadavg?.load5 ?? null,
+    load15: cur.loadavg?.load15 ?? null,
+  };
+}
+
+function deriveSoftirqs(prev: Snapshot, cur: Snapshot, seconds: number): { cpus: number[]; perSec: Record<string, Array<number | null>> } {
+  if (!cur.softirqs) return { cpus: [], perSec: {} };
+  const perSec: Record<string, Array<number | null>> = {};
+  const prevIndex = new Map(prev.softirqs?.cpus.map((cpu, i) => [cpu, i]));
+  for (const [type, counts] of Object.entries(cur.softirqs.counts)) {
+    const before = prev.softirqs?.counts[type];
+    perSec[type] = cur.softirqs.cpus.map((cpu, i) => {
+      const j = prevIndex.get(cpu);
+      return before && j !== undefined ? ratePerSec(before[j], counts[i], seconds) : null;
+    });
+  }
+  return { cpus: cur.softirqs.cpus, perSec };
+}
+
+function deriveMemory(cur: Snapshot): MemoryFrame {
+  const m = cur.meminfoKb ?? {};
+  const bytes = (key: string): number | null => (m[key] === undefined ? null : m[key] * KB);
+  const cached = bytes('Cached');
+  const buffers = bytes('Buffers');
+  const shmem = bytes('Shmem');
+  const swapTotal = bytes('SwapTotal');
+  const swapFree = bytes('SwapFree');
+  return {
+    total_bytes: bytes('MemTotal'),
+    free_bytes: bytes('MemFree'),
+    available_bytes: bytes('MemAvailable'),
+    anon_bytes: bytes('AnonPages'),
+    page_cache_bytes: cached !== null && buffers !== null && shmem !== null ? Math.max(0, cached + buffers - shmem) : null,
+    shmem_bytes: shmem,
+    buffers_bytes: buffers,
+    slab_bytes: bytes('Slab'),
+    slab_reclaimable_bytes: bytes('SReclaimable'),
+    dirty_bytes: bytes('Dirty'),
+    writeback_bytes: bytes('Writeback'),
+    swap_total_bytes: swapTotal,
+    swap_used_bytes: swapTotal !== null && swapFree !== null ? Math.max(0, swapTotal - swapFree) : null,
+    swap_cached_bytes: bytes('SwapCached'),
+  };
+}
+
+/** Sum of the vmstat counters whose names start with `prefix` (e.g. all pgsteal_* sources); null if none. */
+function vmstatSum(v: Record<string, number> | null, names: readonly string[]): number | null {
+  if (!v) return null;
+  let sum = 0;
+  let found = false;
+  for (const name of names) {
+    if (v[name] !== undefined) {
+      sum += v[name];
+      found = true;
+    }
+  }
+  return found ? sum : null;
+}
+
+const PGSTEAL = ['pgsteal_kswapd', 'pgsteal_direct', 'pgsteal_khugepaged'] as const;
+
+function derivePaging(prev: Snapshot, cur: Snapshot, seconds: number): PagingFrame {
+  const rate = (name: string): number | null => ratePerSec(prev.vmstat?.[name], cur.vmstat?.[name], seconds);
+  return {
+    pswpin_per_s: rate('pswpin'),
+    pswpout_per_s: rate('pswpout'),
+    pgmajfault_per_s: rate('pgmajfault'),
+    pgfault_per_s: rate('pgfault'),
+    pgpgin_kb_per_s: rate('pgpgin'),
+    pgpgout_kb_per_s: rate('pgpgout'),
+    pgscan_kswapd_per_s: rate('pgscan_kswapd'),
+    pgscan_direct_per_s: rate('pgscan_direct'),
+    pgsteal_per_s: ratePerSec(vmstatSum(prev.vmstat, PGSTEAL), vmstatSum(cur.vmstat, PGSTEAL), seconds),
+  };
+}
+
+function derivePressureResource(prev: PressureFile | null, cur: PressureFile | null, seconds: number): PressureResourceFrame | null {
+  if (!cur) return null;
+  const stallPct = (p: number | undefined, c: number | undefined): number | null => {
+    const usPerS = ratePerSec(p, c, seconds);
+    return usPerS === null ? null : Math.min(100, usPerS / 1e4);
+  };
+  return {
+    some_avg10: cur.some.avg10,
+    some_avg60: cur.some.avg60,
+    some_avg300: cur.some.avg300,
+    some_total_us: cur.some.totalUs,
+    some_stall_pct: stallPct(prev?.some.totalUs, cur.some.totalUs),
+    full_avg10: cur.full?.avg10 ?? null,
+    full_avg60: cur.full?.avg60 ?? null,
+    full_avg300: cur.full?.avg300 ?? null,
+    full_total_us: cur.full?.totalUs ?? null,
+    full_stall_pct: stallPct(prev?.full?.totalUs, cur.full?.totalUs),
+  };
+}
+
+function derivePressure(prev: Snapshot, cur: Snapshot, seconds: number): PressureFrame | null {
+  const { cpu, memory, io } = cur.pressure;
+  if (!cpu && !memory && !io) return null;
+  return {
+    cpu: derivePressureResource(prev.pressure.cpu, cpu, seconds),
+    memory: derivePressureResource(prev.pressure.memory, memory, seconds),
+    io: derivePressureResource(prev.pressure.io, io, seconds),
+  };
+}
+
+/** Key of a task or process across snapshots: a reused id with another start time is another task. */
+function identity(id: number, starttimeTicks: number): string {
+  return `${id}:${starttimeTicks}`;
+}
+
+/** Row index of every task of a snapshot by identity. */
+function indexTasks(tasks: TaskTable): Map<string, number> {
+  const index = new Map<string, number>();
+  for (let i = 0; i < tasks.count; i++) index.set(identity(tasks.tid[i], tasks.starttimeTicks[i]), i);
+  return index;
+}
+
+/**
+ * How to read one counter column of `cur` against `prev`: the previous value of a known task, 0 for
+ * a task born during the interval (all its counts happened in it), or undefined (no rate).
+ */
+type Baseline = (column: Float64Array, prevColumn: Float64Array) => number | undefined;
+
+function baselineFor(prevRow: number | undefined, bornInInterval: boolean): Baseline {
+  if (prevRow !== undefined) return (_c, prevColumn) => prevColumn[prevRow];
+  return bornInInterval ? () => 0 : () => undefined;
+}
+
+/** Per-thread counters that become rates, with the frame field each one feeds. */
+const THREAD_RATES = [
+  ['vcsw', 'vcsw_per_s'],
+  ['ivcsw', 'ivcsw_per_s'],
+  ['minflt', 'minflt_per_s'],
+  ['majflt', 'majflt_per_s'],
+  ['syscr', 'syscr_per_s'],
+  ['syscw', 'syscw_per_s'],
+  ['rchar', 'rchar_per_s'],
+  ['readBytes', 'read_bytes_per_s'],
+  ['wchar', 'wchar_per_s'],
+  ['writeBytes', 'write_bytes_per_s'],
+] as const;
+
+function deriveThreads(prev: Snapshot, cur: Snapshot): ThreadFrame[] {
+  const pt = prev.taskSample.tasks;
+  const ct = cur.taskSample.tasks;
+  const seconds = (cur.taskSample.monoNs - prev.taskSample.monoNs) / NS_PER_S;
+  const clk = cur.host.clkTck;
+  const prevIndex = indexTasks(pt);
+  const procUid = new Map<number, number>();
+  const procs = cur.taskSample.procs;
+  for (let i = 0; i < procs.count; i++) procUid.set(procs.pid[i], procs.uid[i]);
+  const threads: ThreadFrame[] = new Array(ct.count);
+  for (let i = 0; i < ct.count; i++) {
+    const prevRow = prevIndex.get(identity(ct.tid[i], ct.starttimeTicks[i]));
+    const born = prevRow === undefined && isBornSince(prev, ct.starttimeTicks[i], clk);
+    const base = baselineFor(prevRow, born);
+    const rate = (column: Float64Array, prevColumn: Float64Array): number | null => ratePerSec(base(column, prevColumn), column[i], seconds);
+    const tickPct = (column: Float64Array, prevColumn: Float64Array): number | null => {
+      const perSec = rate(column, prevColumn);
+      return perSec === null ? null : Math.min(100, (100 * perSec) / clk);
+    };
+    const nsPct = (column: Float64Array, prevColumn: Float64Array): number | null => {
+      const perSec = rate(column, prevColumn);
+      return perSec === null ? null : Math.min(100, (100 * perSec) / NS_PER_S);
+    };
+    const uid = known(procUid.get(ct.pid[i]));
+    const thread: ThreadFrame = {
+      pid: ct.pid[i],
+      tid: ct.tid[i],
+      comm: ct.comm[i],
+      state: ct.state[i],
+      uid,
+      user: uid === null ? null : (cur.userNames[uid] ?? String(uid)),
+      nice: known(ct.nice[i]),
+      priority: known(ct.priority[i]),
+      processor: known(ct.processor[i]),
+      cpu_time_s: known((ct.utimeTicks[i] + ct.stimeTicks[i]) / clk),
+      cpu_pct: nsPct(ct.runNs, pt.runNs) ?? sumOrNull(tickPct(ct.utimeTicks, pt.utimeTicks), tickPct(ct.stimeTicks, pt.stimeTicks)),
+      user_pct: tickPct(ct.utimeTicks, pt.utimeTicks),
+      system_pct: tickPct(ct.stimeTicks, pt.stimeTicks),
+      runq_wait_pct: nsPct(ct.waitNs, pt.waitNs),
+      vcsw_per_s: null,
+      ivcsw_per_s: null,
+      minflt_per_s: null,
+      majflt_per_s: null,
+      syscr_per_s: null,
+      syscw_per_s: null,
+      rchar_per_s: null,
+      read_bytes_per_s: null,
+      wchar_per_s: null,
+      write_bytes_per_s: null,
+      wchan: ct.wchan[i],
+    };
+    for (const [column, field] of THREAD_RATES) thread[field] = rate(ct[column], pt[column]);
+    threads[i] = thread;
+  }
+  return threads;
+}
+
+function sumOrNull(a: number | null, b: number | null): number | null {
+  return a === null || b === null ? null : a + b;
+}
+
+/** True when a task that started at `starttimeTicks` (after boot) started after `prev` read its tasks. */
+function isBornSince(prev: Snapshot, starttimeTicks: number, clkTck: number): boolean {
+  return prev.uptimeS !== null && starttimeTicks / clkTck >= prev.uptimeS;
+}
+
+/** Sums a thread field over a process's threads; null when no thread has a value. */
+function sumField(threads: ThreadFrame[], field: keyof ThreadFrame): number | null {
+  let sum = 0;
+  let any = false;
+  for (const t of threads) {
+    const v = t[field];
+    if (typeof v === 'number') {
+      sum += v;
+      any = true;
+    }
+  }
+  return any ? sum : null;
+}
+
+function deriveProcesses(prev: Snapshot, cur: Snapshot, threads: ThreadFrame[], memTotalBytes: number | null): ProcessFrame[] {
+  const procs: ProcTable = cur.taskSample.procs;
+  const before: ProcTable = prev.taskSample.procs;
+  const seconds = (cur.taskSample.monoNs - prev.taskSample.monoNs) / NS_PER_S;
+  const prevIndex = new Map<string, number>();
+  for (let i = 0; i < before.count; i++) prevIndex.set(identity(before.pid[i], before.starttimeTicks[i]), i);
+  const byPid = new Map<number, ThreadFrame[]>();
+  for (const t of threads) {
+    let list = byPid.get(t.pid);
+    if (!list) byPid.set(t.pid, (list = []));
+    list.push(t);
+  }
+  const out: ProcessFrame[] = [];
+  for (let i = 0; i < procs.count; i++) {
+    const pid = procs.pid[i];
+    const own = byPid.get(pid) ?? [];
+    const main = own.find((t) => t.tid === pid) ?? own[0];
+    const prevRow = prevIndex.get(identity(pid, procs.starttimeTicks[i]));
+    const born = prevRow === undefined && isBornSince(prev, procs.starttimeTicks[i], cur.host.clkTck);
+    const base = baselineFor(prevRow, born);
+    const ioRate = (column: Float64Array, prevColumn: Float64Array): number | null => ratePerSec(base(column, prevColumn), column[i], seconds);
+    const kb = (column: Float64Array): number | null => known(column[i] * KB);
+    const rssAnon = kb(procs.rssAnonKb);
+    const rssFile = kb(procs.rssFileKb);
+    const rssShmem = kb(procs.rssShmemKb);
+    const rss = rssAnon !== null && rssFile !== null && rssShmem !== null ? rssAnon + rssFile + rssShmem : null;
+    const uid = known(procs.uid[i]);
+    out.push({
+      pid,
+      comm: main?.comm ?? '',
+      cmdline: procs.cmdline[i],
+      cgroup: procs.cgroup[i],
+      uid,
+      user: uid === null ? null : (cur.userNames[uid] ?? String(uid)),
+      threads: own.length,
+      cpu_time_s: sumField(own, 'cpu_time_s'),
+      cpu_pct: sumField(own, 'cpu_pct'),
+      user_pct: sumField(own, 'user_pct'),
+      system_pct: sumField(own, 'system_pct'),
+      runq_wait_pct: sumField(own, 'runq_wait_pct'),
+      vcsw_per_s: sumField(own, 'vcsw_per_s'),
+      ivcsw_per_s: sumField(own, 'ivcsw_per_s'),
+      minflt_per_s: sumField(own, 'minflt_per_s'),
+      majflt_per_s: sumField(own, 'majflt_per_s'),
+      syscr_per_s: ioRate(procs.syscr, before.syscr),
+      syscw_per_s: ioRate(procs.syscw, before.syscw),
+      rchar_per_s: ioRate(procs.rchar, before.rchar),
+      wchar_per_s: ioRate(procs.wchar, before.wchar),
+      read_bytes_per_s: ioRate(procs.readBytes, before.readBytes),
+      write_bytes_per_s: ioRate(procs.writeBytes, before.writeBytes),
+      mem_pct: rss !== null && memTotalBytes ? (100 * rss) / memTotalBytes : null,
+      rss_bytes: rss,
+      rss_anon_bytes: rssAnon,
+      rss_file_bytes: rssFile,
+      rss_shmem_bytes: rssShmem,
+      swap_bytes: kb(procs.vmSwapKb),
+      vsz_bytes: kb(procs.vmSizeKb),
+    });
+  }
+  return out;
+}
+
+function countStates(tasks: TaskTable): Record<string, number> {
+  const counts: Record<string, number> = { R: 0, S: 0, D: 0, Z: 0, T: 0, I: 0 };
+  for (let i = 0; i < tasks.count; i++) {
+    const s = tasks.state[i];
+    counts[s] = (counts[s] ?? 0) + 1;
+  }
+  return counts;
+}
+
+/** Derives the frame for the interval between two snapshots of the same host. */
+export function derive(prev: Snapshot, cur: Snapshot): Frame {
+  // Snapshots out of order give an empty interval: every rate is then null.
+  const seconds = Math.max(0, (cur.monoNs - prev.monoNs) / NS_PER_S);
+  const { cpus, total } = deriveCpus(prev, cur);
+  const softirqs = deriveSoftirqs(prev, cur, seconds);
+  const memory = deriveMemory(cur);
+  const threads = deriveThreads(prev, cur);
+  return {
+    time: new Date(cur.wallMs).toISOString(),
+    interval_s: seconds,
+    sampler: {
+      backend: cur.sampler.backend,
+      backend_reason: cur.sampler.backendReason,
+      sample_ms: cur.sampler.sampleMs,
+      sample_cpu_ms: cur.sampler.sampleCpuMs,
+    },
+    cpus,
+    cpu_total: total,
+    system: deriveSystem(prev, cur, seconds),
+    threads_by_state: countStates(cur.taskSample.tasks),
+    softirq_cpus: softirqs.cpus,
+    softirqs: softirqs.perSec,
+    memory,
+    paging: derivePaging(prev, cur, seconds),
+    pressure: derivePressure(prev, cur, seconds),
+    threads,
+    processes: deriveProcesses(prev, cur, threads, memory.total_bytes),
+  };
+}

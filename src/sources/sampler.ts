@@ -1,0 +1,101 @@
+// One sampling pass over every source → a Snapshot. Picks the task reader (native, or the
+// TypeScript twin when the addon is missing or --no-native is given) and times its own cost.
+import type { HostInfo, Snapshot, TaskSample } from '../model/snapshot.js';
+import { loadNativeTaskReader, nativeHostConstants } from '../native/index.js';
+import { readHostInfo, readUptimeS } from './host.js';
+import { readLoadAvg } from './loadavg.js';
+import { readMeminfo } from './meminfo.js';
+import { readPressure } from './pressure.js';
+import { ProcessInfoCache } from './processInfo.js';
+import { readProcStat } from './procStat.js';
+import { readSoftirqs } from './softirqs.js';
+import type { DetailSelection, TaskReader } from './taskReader.js';
+import { TsTaskReader } from './tsTaskReader.js';
+import { readPasswd } from './users.js';
+import { readVmstat } from './vmstat.js';
+
+/** How to sample. */
+export interface SamplerOptions {
+  /** Root of the proc tree (default /proc); fixture trees in tests. */
+  procRoot?: string;
+  /** Force the TypeScript reader. */
+  noNative?: boolean;
+}
+
+/** Reads snapshots from a proc root; one instance keeps the readers' open files between passes. */
+export class Sampler {
+  readonly host: HostInfo;
+  private readonly procRoot: string;
+  private readonly reader: TaskReader;
+  private readonly backendReason: string | null;
+  private readonly processInfo: ProcessInfoCache;
+  private readonly userNames = readPasswd();
+
+  constructor(opts: SamplerOptions = {}) {
+    this.procRoot = opts.procRoot ?? '/proc';
+    let reason: string | null = 'disabled by --no-native';
+    let reader: TaskReader | null = null;
+    if (!opts.noNative) {
+      const loaded = loadNativeTaskReader(this.procRoot);
+      reader = loaded.reader;
+      reason = loaded.reason;
+    }
+    this.reader = reader ?? new TsTaskReader(this.procRoot);
+    this.backendReason = reader ? null : reason;
+    this.host = readHostInfo(this.procRoot, nativeHostConstants());
+    this.processInfo = new ProcessInfoCache(this.procRoot);
+  }
+
+  /** Which task reader is in use. */
+  get backend(): 'native' | 'ts' {
+    return this.reader.backend;
+  }
+
+  /** Reads every source once; `detail` selects the threads whose io and wchan are read. */
+  sample(detail: DetailSelection = 'none'): Snapshot {
+    const cpu0 = process.cpuUsage();
+    const t0 = process.hrtime.bigint();
+    const root = this.procRoot;
+    const wallMs = Date.now();
+    const monoNs = Number(t0);
+    const stat = readProcStat(root);
+    const softirqs = readSoftirqs(root);
+    const loadavg = readLoadAvg(root);
+    const meminfoKb = readMeminfo(root);
+    const vmstat = readVmstat(root);
+    const pressure = readPressure(root);
+    const uptimeS = readUptimeS(root);
+    const taskSample: TaskSample = this.reader.read(detail);
+    this.processInfo.fill(taskSample.procs, taskSample.tasks);
+    const userNames: Record<number, string> = {};
+    for (const uid of taskSample.procs.uid) {
+      if (!Number.isNaN(uid) && userNames[uid] === undefined) userNames[uid] = this.userNames.get(uid) ?? String(uid);
+    }
+    const cpu = process.cpuUsage(cpu0);
+    return {
+      host: this.host,
+      wallMs,
+      monoNs,
+      stat,
+      softirqs,
+      loadavg,
+      meminfoKb,
+      vmstat,
+      pressure,
+      uptimeS,
+      taskSample,
+      userNames,
+      sampler: {
+        backend: this.reader.backend,
+        backendReason: this.backendReason,
+        sampleMs: Number(process.hrtime.bigint() - t0) / 1e6,
+        sampleCpuMs: (cpu.user + cpu.system) / 1000,
+      },
+    };
+  }
+
+  /** Releases the reader's open files. */
+  close(): void {
+    this.reader.close();
+  }
+}
