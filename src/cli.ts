@@ -146,8 +146,8 @@ async function runDump(opts: CliOptions): Promise<number> {
   const csv = new CsvWriter();
   try {
     const detail = opts.detail ? 'all' : 'none';
-    let prev: Snapshot = sampler.sample(detail);
     const start = performance.now();
+    let prev: Snapshot = sampler.sample(detail);
     for (let printed = 0; opts.count === null || printed < opts.count; printed++) {
       await sleep(start + (printed + 1) * opts.intervalMs - performance.now(), stop.signal);
       if (stop.signal.aborted) break;
