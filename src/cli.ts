@@ -1,20 +1,25 @@
 // Command line: parses arguments and wires sources → derive → output. The only file that knows
 // about every part.
 import { derive } from './model/derive.js';
+import type { Frame } from './model/frame.js';
 import type { Snapshot } from './model/snapshot.js';
 import { CSV_SECTIONS, CsvWriter, frameToJsonLine, sectionRows } from './output/dump.js';
 import type { CsvSection } from './output/dump.js';
 import { Sampler } from './sources/sampler.js';
+import { runTui } from './ui/app.js';
+import { batchText } from './ui/batch.js';
+import { initialState } from './ui/state.js';
 
 const USAGE = `whytop: see why a Linux machine is slow
 
 Usage:
-  whytop [options]              live monitor (until the TUI lands: prints dump output)
+  whytop [options]              live monitor (full screen; plain text when not on a terminal)
   whytop dump [options]         sample live and print one derived frame per interval
 
 Options:
   --interval MS        sampling interval in milliseconds (default 1000, minimum 100)
-  --count N            frames to print after the baseline sample (default: until interrupted)
+  --batch              print a plain text table per interval instead of the full screen
+  --count N            frames to print (dump, batch) after the baseline sample (default: until interrupted)
   --format jsonl|csv   dump output format (default jsonl)
   --section NAME       CSV table: ${CSV_SECTIONS.join('|')} (default threads)
   --detail             also read per-thread io and wchan for every thread (costs more)
@@ -28,7 +33,9 @@ Output schema: see README.md ("dump schema").
 /** Parsed command line. */
 export interface CliOptions {
   command: 'live' | 'dump';
-  intervalMs: number;
+  /** null: the default (or, live, the saved interval). */
+  intervalMs: number | null;
+  batch: boolean;
   count: number | null;
   format: 'jsonl' | 'csv';
   section: CsvSection;
@@ -52,7 +59,8 @@ function positiveInt(flag: string, value: string | undefined, min: number): numb
 export function parseArgs(argv: readonly string[]): CliOptions {
   const opts: CliOptions = {
     command: 'live',
-    intervalMs: 1000,
+    intervalMs: null,
+    batch: false,
     count: null,
     format: 'jsonl',
     section: 'threads',
@@ -94,6 +102,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         opts.section = v as CsvSection;
         break;
       }
+      case '--batch':
+        opts.batch = true;
+        break;
       case '--detail':
         opts.detail = true;
         break;
@@ -135,27 +146,29 @@ function writeOut(text: string): Promise<boolean> {
   });
 }
 
-/** Samples every interval and prints each derived frame until the count is reached or interrupted. */
-async function runDump(opts: CliOptions): Promise<number> {
+/**
+ * Samples every interval and hands each derived frame to `print` (which returns the text to write)
+ * until the count is reached, the output is closed, or a signal arrives.
+ */
+async function printFrames(opts: CliOptions, print: (frame: Frame) => string): Promise<number> {
   const sampler = new Sampler({ procRoot: opts.procRoot, noNative: opts.noNative });
+  const intervalMs = opts.intervalMs ?? 1000;
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   process.stdout.on('error', onSignal);
-  const csv = new CsvWriter();
   try {
     const detail = opts.detail ? 'all' : 'none';
     const start = performance.now();
     let prev: Snapshot = sampler.sample(detail);
     for (let printed = 0; opts.count === null || printed < opts.count; printed++) {
-      await sleep(start + (printed + 1) * opts.intervalMs - performance.now(), stop.signal);
+      await sleep(start + (printed + 1) * intervalMs - performance.now(), stop.signal);
       if (stop.signal.aborted) break;
       const cur = sampler.sample(detail);
       const frame = derive(prev, cur);
       prev = cur;
-      const text = opts.format === 'csv' ? csv.write(sectionRows(frame, opts.section)) : frameToJsonLine(frame) + '\n';
-      if (!(await writeOut(text))) break;
+      if (!(await writeOut(print(frame)))) break;
     }
   } finally {
     sampler.close();
@@ -163,6 +176,19 @@ async function runDump(opts: CliOptions): Promise<number> {
     process.off('SIGTERM', onSignal);
   }
   return 0;
+}
+
+/** `whytop dump`: JSON lines or CSV rows per frame. */
+function runDump(opts: CliOptions): Promise<number> {
+  const csv = new CsvWriter();
+  return printFrames(opts, (frame) => (opts.format === 'csv' ? csv.write(sectionRows(frame, opts.section)) : frameToJsonLine(frame) + '\n'));
+}
+
+/** Batch mode: a plain text table per frame, as wide as the terminal or $COLUMNS (default 160). */
+function runBatch(opts: CliOptions): Promise<number> {
+  const width = process.stdout.columns || Number(process.env.COLUMNS) || 160;
+  const state = initialState(opts.intervalMs ?? 1000);
+  return printFrames({ ...opts, detail: false }, (frame) => batchText(frame, state, width));
 }
 
 /** Runs whytop with the given arguments; resolves to the exit status. */
@@ -182,8 +208,9 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   try {
-    if (opts.command === 'live') process.stderr.write('whytop: the live TUI is not built yet; printing dump output (Ctrl-C stops)\n');
-    return await runDump(opts);
+    if (opts.command === 'dump') return await runDump(opts);
+    if (opts.batch || !process.stdout.isTTY || !process.stdin.isTTY) return await runBatch(opts);
+    return await runTui({ procRoot: opts.procRoot, noNative: opts.noNative, intervalMs: opts.intervalMs });
   } catch (err) {
     if (err instanceof Error && err.message.startsWith('cannot read proc root')) {
       process.stderr.write(`whytop: ${err.message}\n`);

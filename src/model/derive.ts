@@ -349,6 +349,7 @@ function deriveProcesses(prev: Snapshot, cur: Snapshot, threads: ThreadFrame[], 
     const uid = known(procs.uid[i]);
     out.push({
       pid,
+      ppid: null,
       comm: main?.comm ?? '',
       cmdline: procs.cmdline[i],
       cgroup: procs.cgroup[i],

@@ -120,6 +120,8 @@ export interface ThreadFrame {
 /** One process over the interval: sums over its threads, plus its memory and I/O. */
 export interface ProcessFrame {
   pid: number;
+  /** Parent process id (null when unknown). */
+  ppid: number | null;
   comm: string;
   cmdline: string | null;
   cgroup: string | null;

@@ -1,0 +1,65 @@
+// The main list as text: a header row with the sort column marked, then the visible rows, the
+// selected one highlighted. Columns that do not fit are dropped by priority (columns.ts).
+import type { Column } from '../columns.js';
+import { fit } from '../format.js';
+import type { ListRow } from '../rows.js';
+import type { SortSpec } from '../state.js';
+import { esc, paint, tone } from '../style.js';
+
+/** Widths of the columns for a screen `width` wide: the flexible column takes the rest. */
+export function columnWidths(columns: Column[], width: number): number[] {
+  const fixed = columns.reduce((sum, c) => sum + (c.flex ? 0 : c.width + 1), 0);
+  return columns.map((c) => (c.flex ? Math.max(c.width, width - fixed) : c.width));
+}
+
+/** The header row: column names, the sort column with an arrow. */
+export function tableHeader(columns: Column[], widths: number[], sort: SortSpec): string {
+  const cells = columns.map((c, i) => {
+    const mark = c.id === sort.column ? (sort.descending ? '▼' : '▲') : '';
+    return fit(c.header + mark, widths[i], c.right && !c.flex);
+  });
+  return tone('header', esc(cells.join(' ')));
+}
+
+/** Tone for a cell worth noticing: D and Z states, busy CPU, long run-queue waits. */
+function cellTone(column: Column, row: ListRow): 'crit' | 'warn' | null {
+  const v = column.value(row);
+  switch (column.id) {
+    case 'state':
+      return v === 'D' ? 'crit' : v === 'Z' ? 'warn' : null;
+    case 'wait':
+      return typeof v === 'number' && v >= 10 ? (v >= 50 ? 'crit' : 'warn') : null;
+    case 'majf':
+      return typeof v === 'number' && v > 0 ? 'warn' : null;
+    default:
+      return null;
+  }
+}
+
+/** One row as text; the selected row is drawn plain on the selection colour. */
+export function tableRow(columns: Column[], widths: number[], row: ListRow, selected: boolean): string {
+  const cells = columns.map((c, i) => fit(c.text(row), widths[i], c.right && !c.flex));
+  if (selected) return tone('selected', esc(cells.join(' ')));
+  return cells
+    .map((text, i) => {
+      const t = cellTone(columns[i], row);
+      return t ? paint(t, text) : esc(text);
+    })
+    .join(' ');
+}
+
+/** The list's lines: header, then rows from `scrollTop`, at most `height` lines in all. */
+export function tableLines(
+  columns: Column[],
+  rows: ListRow[],
+  sort: SortSpec,
+  selectedIndex: number,
+  scrollTop: number,
+  width: number,
+  height: number,
+): string[] {
+  const widths = columnWidths(columns, width);
+  const lines = [tableHeader(columns, widths, sort)];
+  for (let i = scrollTop; i < rows.length && lines.length < height; i++) lines.push(tableRow(columns, widths, rows[i], i === selectedIndex));
+  return lines;
+}

@@ -1,0 +1,198 @@
+// The views besides the main list: States, Modes, Softirq and Memory. Each is a pure function of the
+// frame (plus what the app tracks across frames) to lines of tagged text.
+import type { Frame, ThreadFrame } from '../../model/frame.js';
+import { STATE_GROUPS, stateGroup } from '../../model/threadState.js';
+import type { StateSince } from '../../model/threadState.js';
+import { fit, fmtBytes, fmtCount, fmtDuration, fmtPct, NA, safeName } from '../format.js';
+import { esc, paint, tone } from '../style.js';
+import type { Tone } from '../style.js';
+import { meter } from './bars.js';
+
+function title(text: string): string {
+  return tone('title', tone('bold', esc(text)));
+}
+
+/** A table with right-aligned numeric cells and a left-aligned last column. */
+function table(header: string[], widths: number[], rows: string[][], width: number): string[] {
+  const line = (cells: string[]): string =>
+    cells.map((c, i) => (i === cells.length - 1 ? fit(c, Math.max(8, width - widths.slice(0, -1).reduce((a, b) => a + b + 1, 0))) : fit(c, widths[i], i > 0))).join(' ');
+  return [tone('header', esc(line(header))), ...rows.map((r) => esc(line(r)))];
+}
+
+/** Threads grouped by state, blocked and CPU-starved first, with how long each has been so. */
+export function statesView(frame: Frame, since: StateSince, width: number, height: number): string[] {
+  const now = Date.parse(frame.time);
+  const groups = new Map<string, ThreadFrame[]>();
+  for (const t of frame.threads) {
+    const g = stateGroup(t);
+    let list = groups.get(g);
+    if (!list) groups.set(g, (list = []));
+    list.push(t);
+  }
+  const lines: string[] = [];
+  const widths = [7, 7, 8, 6, 6, 16, 0];
+  const header = ['TID', 'PID', 'FOR', 'CPU%', 'WAIT%', 'WCHAN', 'COMMAND'];
+  let budget = height;
+  for (const g of STATE_GROUPS) {
+    const list = groups.get(g.id) ?? [];
+    if (list.length === 0) continue;
+    if (budget < 3) break;
+    const age = (t: ThreadFrame): number => now - (since.get(t.tid)?.sinceMs ?? now);
+    list.sort((a, b) => age(b) - age(a) || a.tid - b.tid);
+    const urgent = g.id === 'D' || g.id === 'Rw';
+    const headTone: Tone = g.id === 'D' ? 'crit' : g.id === 'Rw' ? 'warn' : 'title';
+    lines.push(tone(headTone, tone('bold', esc(`${g.title} — ${list.length} thread${list.length === 1 ? '' : 's'}`))));
+    budget--;
+    const room = urgent ? budget - 4 : Math.min(budget - 2, g.id === 'R' ? 8 : 3);
+    const shown = list.slice(0, Math.max(0, room));
+    if (shown.length > 0) {
+      const rows = shown.map((t) => {
+        const s = since.get(t.tid);
+        const dur = s ? `${s.atLeast ? '≥' : ''}${fmtDuration(age(t))}` : NA;
+        return [String(t.tid), String(t.pid), dur, fmtPct(t.cpu_pct), fmtPct(t.runq_wait_pct), t.wchan ? safeName(t.wchan) : NA, safeName(t.comm)];
+      });
+      const block = table(header, widths, rows, width);
+      lines.push(...block);
+      budget -= block.length;
+    }
+    if (list.length > shown.length) {
+      lines.push(tone('dim', esc(`   … ${list.length - shown.length} more: press 1, then S and type ${g.id === 'Rw' ? 'R' : g.id} to list them all`)));
+      budget--;
+    }
+  }
+  return lines;
+}
+
+/** Per CPU: user vs kernel time, and the threads that spend most time in the kernel. */
+export function modesView(frame: Frame, width: number, height: number): string[] {
+  const lines = [title('Mode switches: time in user code vs in the kernel, per CPU')];
+  const barWidth = Math.min(60, Math.max(20, width - 50));
+  const cpuLine = (label: string, c: Frame['cpus'][number] | Frame['cpu_total']): string => {
+    const user = c ? (c.user_pct ?? 0) + (c.nice_pct ?? 0) : null;
+    const kernel = c ? (c.system_pct ?? 0) + (c.irq_pct ?? 0) + (c.softirq_pct ?? 0) : null;
+    const ratio = user !== null && kernel !== null && user + kernel > 0 ? `${Math.round((100 * kernel) / (user + kernel))}% of busy time in kernel` : '';
+    return `${meter(label, [{ tone: 'user', pct: user }, { tone: 'system', pct: kernel }], '', barWidth)} ${esc(`usr ${fmtPct(user)}%  kernel ${fmtPct(kernel)}%  ${ratio}`)}`;
+  };
+  for (const c of frame.cpus) lines.push(cpuLine(String(c.cpu).padStart(3), c));
+  lines.push(cpuLine('all', frame.cpu_total));
+  lines.push(
+    esc(`context switches/s ${fmtCount(frame.system.ctxsw_per_s)} (whole system)   interrupts/s ${fmtCount(frame.system.interrupts_per_s)}`),
+    tone('dim', esc('syscalls/s and context switches per CPU: not available on the /proc tier (they need the eBPF or perf tier)')),
+    '',
+    title('Threads spending the most time in the kernel'),
+  );
+  const top = frame.threads
+    .filter((t) => (t.system_pct ?? 0) > 0 || (t.vcsw_per_s ?? 0) + (t.ivcsw_per_s ?? 0) > 0)
+    .sort((a, b) => (b.system_pct ?? 0) - (a.system_pct ?? 0) || (b.vcsw_per_s ?? 0) + (b.ivcsw_per_s ?? 0) - ((a.vcsw_per_s ?? 0) + (a.ivcsw_per_s ?? 0)))
+    .slice(0, Math.max(0, height - lines.length - 1));
+  const rows = top.map((t) => {
+    const rw = t.syscr_per_s === null && t.syscw_per_s === null ? null : (t.syscr_per_s ?? 0) + (t.syscw_per_s ?? 0);
+    return [String(t.tid), fmtPct(t.system_pct), fmtPct(t.user_pct), fmtCount(rw), fmtCount(t.vcsw_per_s), fmtCount(t.ivcsw_per_s), safeName(t.comm)];
+  });
+  lines.push(...table(['TID', 'SYS%', 'USR%', 'RWSC/s', 'VCSW/s', 'ICSW/s', 'COMMAND'], [7, 6, 6, 7, 7, 7, 0], rows, width));
+  return lines;
+}
+
+const HEAT: Tone[] = ['dim', 'ok', 'warn', 'crit'];
+
+/** CPU × softirq type heat map of softirqs/s, %si per CPU and ksoftirqd's CPU use. */
+export function softirqView(frame: Frame, width: number): string[] {
+  const cpus = frame.softirq_cpus;
+  const types = Object.keys(frame.softirqs);
+  const lines = [title('Softirqs per second, by type and CPU (deferred interrupt work: network receive, timers, block I/O ...)')];
+  if (types.length === 0) return [...lines, esc('/proc/softirqs is not available')];
+  const cell = Math.max(6, Math.min(9, Math.floor((width - 10) / Math.max(1, cpus.length))));
+  const maxCpus = Math.max(1, Math.floor((width - 10) / (cell + 1)));
+  const shownCpus = cpus.slice(0, maxCpus);
+  const max = Math.max(1, ...types.flatMap((t) => frame.softirqs[t].map((v) => v ?? 0)));
+  lines.push(tone('header', esc(fit('TYPE', 9) + ' ' + shownCpus.map((c) => fit(`CPU${c}`, cell, true)).join(' '))));
+  for (const type of types) {
+    const cells = shownCpus.map((_, i) => {
+      const v = frame.softirqs[type][i];
+      const text = fit(fmtCount(v), cell, true);
+      if (v === null || v === 0) return tone('dim', esc(text));
+      const level = Math.min(3, 1 + Math.floor((v / max) * 3));
+      return paint(HEAT[level], text);
+    });
+    lines.push(esc(fit(type, 9)) + ' ' + cells.join(' '));
+  }
+  const cpuPct = new Map(frame.cpus.map((c) => [c.cpu, c]));
+  const ksoftirqd = new Map<number, number | null>();
+  for (const t of frame.threads) {
+    const m = /^ksoftirqd\/(\d+)$/.exec(t.comm);
+    if (m) ksoftirqd.set(Number(m[1]), t.cpu_pct);
+  }
+  const si = shownCpus.map((c) => fit(`${fmtPct(cpuPct.get(c)?.softirq_pct ?? null)}`, cell, true));
+  const hi = shownCpus.map((c) => fit(`${fmtPct(cpuPct.get(c)?.irq_pct ?? null)}`, cell, true));
+  const kd = shownCpus.map((c) => fit(`${fmtPct(ksoftirqd.get(c) ?? null)}`, cell, true));
+  lines.push(
+    esc(fit('%si', 9) + ' ' + si.join(' ')),
+    esc(fit('%hi', 9) + ' ' + hi.join(' ')),
+    esc(fit('ksoftirqd', 9) + ' ' + kd.join(' ')),
+    '',
+    tone('dim', esc('%si: CPU time in softirq handlers. ksoftirqd: CPU% of the per-CPU thread that takes over softirq work when it keeps coming back.')),
+  );
+  if (cpus.length > shownCpus.length) lines.push(tone('dim', esc(`… ${cpus.length - shownCpus.length} more CPUs: widen the terminal`)));
+  return lines;
+}
+
+/** One stacked bar of RAM use, the numbers behind it, paging rates, and the top processes. */
+export function memoryView(frame: Frame, width: number, height: number): string[] {
+  const m = frame.memory;
+  const p = frame.paging;
+  const share = (v: number | null): number | null => (v === null || !m.total_bytes ? null : (100 * v) / m.total_bytes);
+  const lines = [title('Memory: where RAM goes (anonymous can only go to swap; page cache is dropped cheaply)')];
+  lines.push(
+    meter('RAM', [
+      { tone: 'anon', pct: share(m.anon_bytes) },
+      { tone: 'cache', pct: share(m.page_cache_bytes) },
+      { tone: 'shmem', pct: share(m.shmem_bytes) },
+      { tone: 'slab', pct: share(m.slab_bytes) },
+    ], `free ${fmtBytes(m.free_bytes)}`, Math.min(width, 100), '█'),
+  );
+  const kv = (label: string, value: string, t?: Tone): string => `${esc(label)} ${t ? paint(t, value) : esc(value)}`;
+  lines.push(
+    [kv('total', fmtBytes(m.total_bytes)), kv('available', fmtBytes(m.available_bytes)), kv('free', fmtBytes(m.free_bytes))].join('   '),
+    [kv('anon', fmtBytes(m.anon_bytes), 'anon'), kv('page cache', fmtBytes(m.page_cache_bytes), 'cache'), kv('shmem', fmtBytes(m.shmem_bytes), 'shmem'), kv('buffers', fmtBytes(m.buffers_bytes)), kv('slab', fmtBytes(m.slab_bytes), 'slab')].join('   '),
+    [kv('dirty', fmtBytes(m.dirty_bytes)), kv('writeback', fmtBytes(m.writeback_bytes))].join('   '),
+    m.swap_total_bytes === 0
+      ? esc('swap: none configured')
+      : [kv('swap used', `${fmtBytes(m.swap_used_bytes)} of ${fmtBytes(m.swap_total_bytes)}`), kv('swap cached', fmtBytes(m.swap_cached_bytes))].join('   '),
+    '',
+    title('Paging per second'),
+    [
+      kv('swap-in', fmtCount(p.pswpin_per_s), (p.pswpin_per_s ?? 0) > 0 ? 'crit' : undefined),
+      kv('swap-out', fmtCount(p.pswpout_per_s), (p.pswpout_per_s ?? 0) > 0 ? 'crit' : undefined),
+      kv('major faults', fmtCount(p.pgmajfault_per_s), (p.pgmajfault_per_s ?? 0) > 0 ? 'warn' : undefined),
+      kv('all faults', fmtCount(p.pgfault_per_s)),
+    ].join('   '),
+    [
+      kv('reclaim scans: kswapd', fmtCount(p.pgscan_kswapd_per_s)),
+      kv('direct', fmtCount(p.pgscan_direct_per_s), (p.pgscan_direct_per_s ?? 0) > 0 ? 'warn' : undefined),
+      kv('reclaimed', fmtCount(p.pgsteal_per_s)),
+      kv('disk in', `${fmtCount(p.pgpgin_kb_per_s)} kB`),
+      kv('out', `${fmtCount(p.pgpgout_kb_per_s)} kB`),
+    ].join('   '),
+    '',
+  );
+  const room = Math.max(0, height - lines.length - 2);
+  const n = Math.max(1, Math.min(10, room));
+  const top = (field: 'rss_anon_bytes' | 'rss_file_bytes' | 'swap_bytes'): string[][] =>
+    frame.processes
+      .filter((pr) => (pr[field] ?? 0) > 0)
+      .sort((a, b) => (b[field] ?? 0) - (a[field] ?? 0))
+      .slice(0, n)
+      .map((pr) => [String(pr.pid), fmtBytes(pr[field]), safeName(pr.comm)]);
+  const colWidth = Math.floor((width - 4) / 3);
+  const blocks = [
+    ['Top anon', top('rss_anon_bytes')],
+    ['Top file-backed', top('rss_file_bytes')],
+    ['Top swapped out', top('swap_bytes')],
+  ] as const;
+  const rendered = blocks.map(([name, rows]) => [fit(name, colWidth), ...rows.map((r) => fit(`${r[0].padStart(7)} ${r[1].padStart(6)} ${r[2]}`, colWidth))]);
+  const tallest = Math.max(...rendered.map((b) => b.length));
+  for (let i = 0; i < tallest; i++) {
+    lines.push(rendered.map((b, j) => (i === 0 ? title(b[0] ?? '') : esc(b[i] ?? fit(j === 2 && i === 1 && blocks[2][1].length === 0 ? '   (nothing in swap)' : '', colWidth)))).join('  '));
+  }
+  return lines;
+}

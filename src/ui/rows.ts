@@ -1,0 +1,156 @@
+// The main list's rows: threads or processes of a frame, joined with their process (or main
+// thread), filtered and sorted as the UI state says, or laid out as a process tree.
+import type { Frame, ProcessFrame, ThreadFrame } from '../model/frame.js';
+import type { SortSpec, UiState } from './state.js';
+
+/** One row of the main list. */
+export interface ListRow {
+  /** tid for thread rows, pid for process rows: what the selection follows. */
+  key: number;
+  kind: 'thread' | 'process';
+  /** The thread (thread rows) or the main thread (process rows; may be missing). */
+  thread: ThreadFrame | null;
+  /** The process of the row (thread rows: the process the thread belongs to). */
+  process: ProcessFrame | null;
+  /** States of all threads of a process row; the thread's own state for thread rows. */
+  states: string;
+  /** Tree drawing before the name (tree mode), e.g. "├─ ". */
+  treePrefix: string;
+}
+
+/** A value a column sorts by. */
+export type SortValue = number | string | null;
+
+/** Compiles the filter regex (case-insensitive); an invalid pattern matches as plain text. */
+export function compileFilter(source: string | null): ((text: string) => boolean) | null {
+  if (!source) return null;
+  try {
+    const re = new RegExp(source, 'i');
+    return (text) => re.test(text);
+  } catch {
+    const needle = source.toLowerCase();
+    return (text) => text.toLowerCase().includes(needle);
+  }
+}
+
+/** The texts a filter or search matches a row against: its name and command line. */
+export function rowTexts(row: ListRow): string[] {
+  const texts: string[] = [];
+  if (row.thread) texts.push(row.thread.comm);
+  if (row.process) {
+    texts.push(row.process.comm);
+    if (row.process.cmdline) texts.push(row.process.cmdline);
+  }
+  return texts;
+}
+
+/** Rows of every thread, each with its process. */
+function threadRows(frame: Frame, byPid: Map<number, ProcessFrame>): ListRow[] {
+  return frame.threads.map((t) => ({ key: t.tid, kind: 'thread', thread: t, process: byPid.get(t.pid) ?? null, states: t.state, treePrefix: '' }));
+}
+
+/** Rows of every process, each with its main thread and its threads' states. */
+function processRows(frame: Frame, threadsByPid: Map<number, ThreadFrame[]>): ListRow[] {
+  return frame.processes.map((p) => {
+    const own = threadsByPid.get(p.pid) ?? [];
+    return { key: p.pid, kind: 'process', thread: own.find((t) => t.tid === p.pid) ?? own[0] ?? null, process: p, states: own.map((t) => t.state).join(''), treePrefix: '' };
+  });
+}
+
+/** Sorts rows in place by a column's value: nulls last whatever the direction, ties by key. */
+export function sortRows(rows: ListRow[], sort: SortSpec, value: (row: ListRow) => SortValue): void {
+  const keyed = rows.map((row) => ({ row, v: value(row) }));
+  const dir = sort.descending ? -1 : 1;
+  keyed.sort((a, b) => {
+    if (a.v === null || b.v === null) return a.v === b.v ? a.row.key - b.row.key : a.v === null ? 1 : -1;
+    const cmp = typeof a.v === 'number' && typeof b.v === 'number' ? a.v - b.v : String(a.v).localeCompare(String(b.v));
+    return cmp !== 0 ? cmp * dir : a.row.key - b.row.key;
+  });
+  for (let i = 0; i < rows.length; i++) rows[i] = keyed[i].row;
+}
+
+/** True when a row passes the user, state and text filters. */
+function passes(row: ListRow, state: UiState, textFilter: ((text: string) => boolean) | null): boolean {
+  if (state.userFilter !== null && (row.process?.user ?? row.thread?.user) !== state.userFilter) return false;
+  if (state.stateFilter && ![...row.states].some((s) => state.stateFilter!.includes(s))) return false;
+  if (textFilter && !rowTexts(row).some(textFilter)) return false;
+  return true;
+}
+
+/**
+ * The rows of the main list for a frame: filtered and sorted. In tree mode, processes are nested
+ * under their parents (sorted among siblings) and each process's other threads under it.
+ */
+export function buildRows(frame: Frame, state: UiState, value: (row: ListRow) => SortValue): ListRow[] {
+  const byPid = new Map(frame.processes.map((p) => [p.pid, p]));
+  const threadsByPid = new Map<number, ThreadFrame[]>();
+  for (const t of frame.threads) {
+    let list = threadsByPid.get(t.pid);
+    if (!list) threadsByPid.set(t.pid, (list = []));
+    list.push(t);
+  }
+  const textFilter = compileFilter(state.filter);
+  if (state.listMode === 'threads') {
+    const rows = threadRows(frame, byPid).filter((r) => passes(r, state, textFilter));
+    sortRows(rows, state.sort, value);
+    return rows;
+  }
+  const procs = processRows(frame, threadsByPid);
+  if (state.listMode === 'processes') {
+    const rows = procs.filter((r) => passes(r, state, textFilter));
+    sortRows(rows, state.sort, value);
+    return rows;
+  }
+  return treeRows(procs, threadsByPid, byPid, state, textFilter, value);
+}
+
+function treeRows(
+  procs: ListRow[],
+  threadsByPid: Map<number, ThreadFrame[]>,
+  byPid: Map<number, ProcessFrame>,
+  state: UiState,
+  textFilter: ((text: string) => boolean) | null,
+  value: (row: ListRow) => SortValue,
+): ListRow[] {
+  // With a filter on, keep matching processes and their ancestors, so the tree stays a tree.
+  const keep = new Set<number>();
+  for (const row of procs) {
+    if (!passes(row, state, textFilter)) continue;
+    for (let pid: number | undefined = row.key; pid !== undefined && !keep.has(pid); pid = parentOf(byPid.get(pid), byPid)) keep.add(pid);
+  }
+  const children = new Map<number, ListRow[]>();
+  const roots: ListRow[] = [];
+  for (const row of procs) {
+    if (!keep.has(row.key)) continue;
+    const parent = parentOf(row.process ?? undefined, byPid);
+    if (parent !== undefined && keep.has(parent)) {
+      let list = children.get(parent);
+      if (!list) children.set(parent, (list = []));
+      list.push(row);
+    } else roots.push(row);
+  }
+  const out: ListRow[] = [];
+  const walk = (siblings: ListRow[], indent: string): void => {
+    sortRows(siblings, state.sort, value);
+    siblings.forEach((row, i) => {
+      const last = i === siblings.length - 1;
+      out.push({ ...row, treePrefix: indent === '' && roots.includes(row) ? '' : indent + (last ? '└─ ' : '├─ ') });
+      const nextIndent = indent === '' && roots.includes(row) ? ' ' : indent + (last ? '   ' : '│  ');
+      const threads = (threadsByPid.get(row.key) ?? []).filter((t) => t.tid !== row.key);
+      const kids = children.get(row.key) ?? [];
+      threads.forEach((t, j) => {
+        const lastThread = j === threads.length - 1 && kids.length === 0;
+        out.push({ key: t.tid, kind: 'thread', thread: t, process: row.process, states: t.state, treePrefix: nextIndent + (lastThread ? '└─ ' : '├─ ') });
+      });
+      walk(kids, nextIndent);
+    });
+  };
+  walk(roots, '');
+  return out;
+}
+
+/** The parent pid of a process when its parent is in the frame. */
+function parentOf(process: ProcessFrame | undefined, byPid: Map<number, ProcessFrame>): number | undefined {
+  const ppid = process?.ppid;
+  return ppid !== undefined && ppid !== null && byPid.has(ppid) ? ppid : undefined;
+}

@@ -1,0 +1,74 @@
+// Colour and emphasis for screen text, as blessed tags. Text from the kernel is escaped here so a
+// name holding '{' can never start a tag; widths are computed on plain text before styling.
+
+/** A colour or style that a panel may use; the theme maps each to blessed tags. */
+export type Tone =
+  | 'user'
+  | 'nice'
+  | 'system'
+  | 'irq'
+  | 'softirq'
+  | 'iowait'
+  | 'steal'
+  | 'anon'
+  | 'cache'
+  | 'shmem'
+  | 'slab'
+  | 'swap'
+  | 'dim'
+  | 'bold'
+  | 'title'
+  | 'warn'
+  | 'crit'
+  | 'ok'
+  | 'selected'
+  | 'header'
+  | 'status'
+  | 'key';
+
+const THEME: Record<Tone, string> = {
+  user: 'green-fg',
+  nice: 'blue-fg',
+  system: 'red-fg',
+  irq: 'yellow-fg',
+  softirq: 'magenta-fg',
+  iowait: 'gray-fg',
+  steal: 'cyan-fg',
+  anon: 'green-fg',
+  cache: 'yellow-fg',
+  shmem: 'magenta-fg',
+  slab: 'blue-fg',
+  swap: 'red-fg',
+  dim: 'gray-fg',
+  bold: 'bold',
+  title: 'cyan-fg',
+  warn: 'yellow-fg',
+  crit: 'red-fg',
+  ok: 'green-fg',
+  selected: 'black-fg}{cyan-bg',
+  header: 'black-fg}{green-bg',
+  status: 'black-fg}{cyan-bg',
+  key: 'bold',
+};
+
+/** Escapes text so blessed shows it literally. */
+export function esc(text: string): string {
+  return text.replace(/[{}]/g, (c) => (c === '{' ? '{open}' : '{close}'));
+}
+
+/** Styles already-escaped text with a tone. */
+export function tone(t: Tone, escapedText: string): string {
+  if (escapedText === '') return '';
+  const tags = THEME[t];
+  const closing = tags
+    .split('}{')
+    .reverse()
+    .map((tag) => `{/${tag}}`)
+    .join('');
+  return `{${tags}}${escapedText}${closing}`;
+}
+
+/** Escapes plain text and styles it (the usual way to colour a value). */
+export function paint(t: Tone, plainText: string): string {
+  return tone(t, esc(plainText));
+}

@@ -1,0 +1,70 @@
+// Measuring and cutting blessed-tagged lines by what the terminal shows, not by string length.
+import { displayWidth } from './format.js';
+
+const TAG_RE = /\{(\/?[a-z0-9-]+|open|close)\}/gy;
+
+/** Visible width of a tagged line (tags take no room; {open}/{close} take one column). */
+export function taggedWidth(line: string): number {
+  let width = 0;
+  let i = 0;
+  while (i < line.length) {
+    if (line[i] === '{') {
+      TAG_RE.lastIndex = i;
+      const m = TAG_RE.exec(line);
+      if (m) {
+        if (m[1] === 'open' || m[1] === 'close') width += 1;
+        i += m[0].length;
+        continue;
+      }
+    }
+    const cp = line.codePointAt(i)!;
+    const ch = String.fromCodePoint(cp);
+    width += displayWidth(ch);
+    i += ch.length;
+  }
+  return width;
+}
+
+/** Cuts a tagged line to at most `width` visible columns, keeping tags (so colours close properly). */
+export function clipTagged(line: string, width: number): string {
+  let used = 0;
+  let out = '';
+  let i = 0;
+  while (i < line.length) {
+    if (line[i] === '{') {
+      TAG_RE.lastIndex = i;
+      const m = TAG_RE.exec(line);
+      if (m) {
+        const visible = m[1] === 'open' || m[1] === 'close' ? 1 : 0;
+        if (visible && used + 1 > width) {
+          i += m[0].length;
+          continue;
+        }
+        used += visible;
+        out += m[0];
+        i += m[0].length;
+        continue;
+      }
+    }
+    const cp = line.codePointAt(i)!;
+    const ch = String.fromCodePoint(cp);
+    const w = displayWidth(ch);
+    if (used + w <= width) {
+      out += ch;
+      used += w;
+    }
+    i += ch.length;
+  }
+  return out;
+}
+
+/** Pads a tagged line with spaces to exactly `width` visible columns (cutting it when longer). */
+export function padTagged(line: string, width: number): string {
+  const clipped = clipTagged(line, width);
+  return clipped + ' '.repeat(Math.max(0, width - taggedWidth(clipped)));
+}
+
+/** Removes blessed tags, turning {open}/{close} back into braces: the plain text a tagged line shows. */
+export function stripTags(line: string): string {
+  return line.replace(/\{(\/?[a-z0-9-]+)\}/g, (_, tag: string) => (tag === 'open' ? '{' : tag === 'close' ? '}' : ''));
+}
