@@ -20,6 +20,7 @@ import type { ListRow } from './rows.js';
 import { listHeight, renderScreen } from './screen.js';
 import type { ScreenModel } from './screen.js';
 import { initialState } from './state.js';
+import { adaptToColors } from './style.js';
 import type { UiState } from './state.js';
 
 /** How to start the TUI. */
@@ -52,7 +53,9 @@ function createScreen(): blessed.Widgets.Screen {
   const write = process.stderr.write;
   process.stderr.write = (() => true) as typeof process.stderr.write;
   try {
-    return blessed.screen({ terminal, smartCSR: true, fullUnicode: true, warnings: false, autoPadding: false, title: 'whytop' });
+    const screen = blessed.screen({ terminal, smartCSR: true, fullUnicode: true, warnings: false, autoPadding: false, title: 'whytop' });
+    adaptToColors((screen.tput as unknown as { colors: number }).colors);
+    return screen;
   } finally {
     process.stderr.write = write;
   }

@@ -6,13 +6,13 @@ import { headerLines } from './panels/header.js';
 import { tableLines } from './panels/table.js';
 import { buildRows } from './rows.js';
 import type { UiState } from './state.js';
-import { stripTags } from './tagged.js';
+import { clipTagged, stripTags } from './tagged.js';
 
 /** One frame as plain text: header lines, then every row of the list (threads by CPU% unless set). */
 export function batchText(frame: Frame, state: UiState, width: number): string {
   const col = sortColumn(state.listMode, state.sort.column);
   const rows = buildRows(frame, state, (r) => col.value(r));
-  const header = headerLines(frame, width, 30).map(stripTags);
+  const header = headerLines(frame, width, 30).map((l) => stripTags(clipTagged(l, width)));
   const table = tableLines(fitColumns(state.listMode, state.hiddenColumns, width), rows, state.sort, -1, 0, width, rows.length + 1).map(stripTags);
   return [`whytop ${frame.time}  interval ${frame.interval_s.toFixed(2)}s  ${frame.sampler.backend} reader`, ...header, '', ...table.map((l) => l.trimEnd()), '', ''].join('\n');
 }

@@ -32,14 +32,14 @@ const THEME: Record<Tone, string> = {
   system: 'red-fg',
   irq: 'yellow-fg',
   softirq: 'magenta-fg',
-  iowait: 'gray-fg',
+  iowait: 'light-black-fg',
   steal: 'cyan-fg',
   anon: 'green-fg',
   cache: 'yellow-fg',
   shmem: 'magenta-fg',
   slab: 'blue-fg',
   swap: 'red-fg',
-  dim: 'gray-fg',
+  dim: 'light-black-fg',
   bold: 'bold',
   title: 'cyan-fg',
   warn: 'yellow-fg',
@@ -50,6 +50,14 @@ const THEME: Record<Tone, string> = {
   status: 'black-fg}{cyan-bg',
   key: 'bold',
 };
+
+/**
+ * Adapts the theme to a terminal with only 8 colours, where bright black would show as black on
+ * black: dim text becomes plain white there.
+ */
+export function adaptToColors(colors: number): void {
+  if (colors < 16) THEME.dim = THEME.iowait = 'white-fg';
+}
 
 /** Escapes text so blessed shows it literally. */
 export function esc(text: string): string {

@@ -1,7 +1,8 @@
 // Measuring and cutting blessed-tagged lines by what the terminal shows, not by string length.
 import { displayWidth } from './format.js';
 
-const TAG_RE = /\{(\/?[a-z0-9-]+|open|close)\}/gy;
+/** A blessed tag, as blessed itself recognises them (colour names, #rrggbb, bold, open/close ...). */
+const TAG_RE = /\{(\/?[\w\-,;!#]*)\}/y;
 
 /** Visible width of a tagged line (tags take no room; {open}/{close} take one column). */
 export function taggedWidth(line: string): number {
@@ -66,5 +67,5 @@ export function padTagged(line: string, width: number): string {
 
 /** Removes blessed tags, turning {open}/{close} back into braces: the plain text a tagged line shows. */
 export function stripTags(line: string): string {
-  return line.replace(/\{(\/?[a-z0-9-]+)\}/g, (_, tag: string) => (tag === 'open' ? '{' : tag === 'close' ? '}' : ''));
+  return line.replace(/\{(\/?[\w\-,;!#]*)\}/g, (_, tag: string) => (tag === 'open' ? '{' : tag === 'close' ? '}' : ''));
 }

@@ -1,0 +1,270 @@
+// The real TUI, driven in tmux like a person would: keys sort and filter the rows actually shown,
+// the selection survives re-sorting, sizes from tiny to wide, suspend and resume, the terminal
+// restored after SIGTERM, escaped names, batch mode when piped.
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BIN, HAVE_TMUX, pause, TmuxPane } from './tmux.js';
+
+const WHYTOP = `'${process.execPath}' '${BIN}'`;
+
+/** The list on screen: header cells and rows split into the same cells (COMMAND keeps its spaces). */
+function parseList(lines: string[]): { header: string[]; rows: Array<Record<string, string>> } {
+  const at = lines.findIndex((l) => /\bCPU%/.test(l) && /COMMAND/.test(l));
+  if (at < 0) return { header: [], rows: [] };
+  const header = lines[at].trim().split(/\s+/).map((h) => h.replace(/[▼▲]$/, ''));
+  const rows: Array<Record<string, string>> = [];
+  for (const line of lines.slice(at + 1)) {
+    if (/^(LIVE|PAUSED)\b/.test(line.trim()) || line.trim() === '') break;
+    const cells = line.trim().split(/\s+/);
+    const row: Record<string, string> = {};
+    header.forEach((h, i) => (row[h] = i === header.length - 1 ? cells.slice(i).join(' ') : cells[i]));
+    rows.push(row);
+  }
+  return { header, rows };
+}
+
+function num(cell: string | undefined): number {
+  return cell === undefined || cell === '-' ? -1 : Number(cell);
+}
+
+describe.skipIf(!HAVE_TMUX)('the live TUI in a terminal (tmux)', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'whytop-tui-'));
+  const evilName = 'evil\x1b[31mX';
+  const sleepers: ChildProcess[] = [];
+  let pane: TmuxPane;
+
+  beforeAll(() => {
+    // Distinctive processes to filter and search for, one with an escape sequence in its name.
+    fs.copyFileSync('/bin/sleep', path.join(dir, 'whytopzz'));
+    fs.copyFileSync('/bin/sleep', path.join(dir, evilName));
+    for (const name of ['whytopzz', 'whytopzz', 'whytopzz', evilName]) sleepers.push(spawn(path.join(dir, name), ['600'], { stdio: 'ignore' }));
+  });
+  afterAll(() => {
+    for (const s of sleepers) s.kill('SIGKILL');
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+  afterEach(() => pane?.stop());
+
+  const start = async (args = '', width = 160, height = 48, env: Record<string, string> = {}): Promise<string[]> => {
+    pane = new TmuxPane();
+    pane.start(`${WHYTOP} ${args}`, width, height, env);
+    return pane.waitFor((l) => parseList(l).rows.length > 3 && l.some((x) => /^\s*\d+\[/.test(x)), 'the first frame');
+  };
+
+  it('starts to a useful first frame in under a second, with header, list and status bar', async () => {
+    const t0 = Date.now();
+    const lines = await start();
+    expect(Date.now() - t0).toBeLessThan(2500); // tmux and node start-up included
+    expect(lines.some((l) => /^\s+0\[/.test(l))).toBe(true);
+    expect(lines.some((l) => /Mem\[/.test(l))).toBe(true);
+    expect(lines.some((l) => /Threads \d+:/.test(l))).toBe(true);
+    expect(lines.join('\n')).toMatch(/LIVE .*every 1s .*(native|ts) reader/);
+    const list = parseList(lines);
+    expect(list.header.slice(0, 5)).toEqual(['TID', 'PID', 'USER', 'NI', 'S']);
+  });
+
+  it('sorts by the column the keys choose, on the rows shown', async () => {
+    await start();
+    pane.keys('M');
+    let lines = await pane.waitFor((l) => l.some((x) => /MEM%▼/.test(x)), 'sort by MEM%');
+    let mem = parseList(lines).rows.map((r) => num(r['MEM%']));
+    expect(mem.length).toBeGreaterThan(5);
+    for (let i = 1; i < mem.length; i++) expect(mem[i]).toBeLessThanOrEqual(mem[i - 1]);
+    pane.keys('I');
+    lines = await pane.waitFor((l) => l.some((x) => /MEM%▲/.test(x)), 'inverted sort');
+    mem = parseList(lines).rows.map((r) => num(r['MEM%'])).filter((v) => v >= 0);
+    for (let i = 1; i < mem.length; i++) expect(mem[i]).toBeGreaterThanOrEqual(mem[i - 1]);
+    pane.keys('<');
+    await pane.waitFor((l) => l.some((x) => /RSS▲/.test(x)), 'previous column');
+    pane.keys('P');
+    lines = await pane.waitFor((l) => l.some((x) => /CPU%▼/.test(x)), 'sort by CPU%');
+    const cpu = parseList(lines).rows.map((r) => num(r['CPU%']));
+    for (let i = 1; i < cpu.length; i++) expect(cpu[i]).toBeLessThanOrEqual(cpu[i - 1]);
+  });
+
+  it('filters rows by regex, by state and by user; Esc cancels a prompt; empty input clears', async () => {
+    await start();
+    pane.keys('\\');
+    pane.type('whytop[z]+');
+    pane.keys('Enter');
+    let lines = await pane.waitFor((l) => parseList(l).rows.length === 3, 'three filtered rows');
+    expect(parseList(lines).rows.every((r) => r.COMMAND === 'whytopzz')).toBe(true);
+    expect(lines.join('\n')).toMatch(/filter \/whytop\[z\]\+\//);
+    pane.keys('\\', 'C-u', 'Enter');
+    await pane.waitFor((l) => parseList(l).rows.length > 5, 'filter cleared');
+    pane.keys('S');
+    pane.type('I');
+    pane.keys('Enter');
+    lines = await pane.waitFor((l) => l.join('\n').includes('state I'), 'state filter');
+    const states = parseList(lines).rows.map((r) => r.S);
+    expect(states.length).toBeGreaterThan(0);
+    expect(new Set(states)).toEqual(new Set(['I']));
+    pane.keys('S');
+    pane.type('zzz');
+    pane.keys('Escape');
+    lines = await pane.waitFor((l) => !l.join('\n').includes('States (e.g.'), 'prompt cancelled');
+    expect(lines.join('\n')).toContain('state I');
+    pane.keys('S', 'BSpace', 'Enter');
+    await pane.waitFor((l) => !l.join('\n').includes('state I'), 'state filter cleared');
+    pane.keys('u');
+    await pane.waitFor((l) => l.some((x) => x.includes('Show user')), 'user picker');
+    pane.keys('Down', 'Enter');
+    lines = await pane.waitFor((l) => /user root/.test(l.join('\n')), 'user filter');
+    expect(parseList(lines).rows.every((r) => r.USER === 'root')).toBe(true);
+  });
+
+  it('keeps the selection on the same thread while the table re-sorts', async () => {
+    await start('--interval 250');
+    pane.keys('/');
+    pane.type('whytopzz');
+    pane.keys('Enter');
+    const selectedTid = async (): Promise<string> => {
+      // The selected row is the one tmux shows in reverse/colour: find it through the escape codes.
+      const raw = pane.tmux('capture-pane', '-p', '-e', '-t', 'main').split('\n');
+      const row = raw.find((l) => l.includes('\x1b[46m') || l.includes('\x1b[30;46m') || /\x1b\[[0-9;]*46m/.test(l));
+      return row ? row.replace(/\x1b\[[0-9;]*m/g, '').trim().split(/\s+/)[0] : '';
+    };
+    const first = await (async () => {
+      for (let i = 0; i < 30; i++) {
+        const tid = await selectedTid();
+        const lines = pane.screen();
+        const r = parseList(lines).rows.find((x) => x.TID === tid);
+        if (r?.COMMAND === 'whytopzz') return tid;
+        await pause(100);
+      }
+      throw new Error('search did not select a whytopzz row:\n' + pane.screen().join('\n'));
+    })();
+    for (let i = 0; i < 8; i++) {
+      await pause(300); // several re-sorts at a 250 ms interval
+      expect(await selectedTid()).toBe(first);
+    }
+    pane.keys('>'); // re-sort by another column: still the same thread
+    await pause(400);
+    expect(await selectedTid()).toBe(first);
+  });
+
+  it('toggles threads and processes, shows the tree, and switches views', async () => {
+    await start();
+    pane.keys('H');
+    let lines = await pane.waitFor((l) => parseList(l).header.includes('THR'), 'process list');
+    expect(parseList(lines).header[0]).toBe('PID');
+    pane.keys('F5');
+    lines = await pane.waitFor((l) => l.some((x) => /[├└]─/.test(x)), 'tree');
+    pane.keys('F5', 'H');
+    await pane.waitFor((l) => parseList(l).header[0] === 'TID', 'thread list again');
+    const views: Array<[string, RegExp]> = [
+      ['2', /runnable but waiting|sleeping: waiting/],
+      ['3', /Mode switches: time in user code vs in the kernel/],
+      ['4', /Softirqs per second, by type and CPU/],
+      ['5', /Memory: where RAM goes/],
+      ['Tab', /CPU%/],
+    ];
+    for (const [key, text] of views) {
+      pane.keys(key);
+      await pane.waitFor((l) => text.test(l.join('\n')), `view ${key}`);
+    }
+  });
+
+  it('opens the detail of a thread and help, and closes them with Esc', async () => {
+    await start();
+    pane.keys('Enter');
+    let lines = await pane.waitFor((l) => l.some((x) => /^Thread \d+ ".*" of process \d+/.test(x)), 'thread detail');
+    expect(lines.join('\n')).toMatch(/Where its time went/);
+    expect(lines.join('\n')).toMatch(/current syscall: /);
+    pane.keys('Escape', 'F1');
+    lines = await pane.waitFor((l) => l.some((x) => x.includes('whytop help')), 'help');
+    expect(lines.join('\n')).toMatch(/WAIT%\s+share of the interval spent runnable but waiting for a CPU/);
+    pane.keys('Escape');
+    await pane.waitFor((l) => parseList(l).rows.length > 3, 'list again');
+  });
+
+  it('shows names with control bytes escaped, never raw', async () => {
+    await start();
+    pane.keys('\\');
+    pane.type('evil');
+    pane.keys('Enter');
+    const lines = await pane.waitFor((l) => parseList(l).rows.length === 1, 'the evil row');
+    expect(parseList(lines).rows[0].COMMAND).toBe('evil\\x1b[31mX');
+    const raw = pane.tmux('capture-pane', '-p', '-e', '-t', 'main');
+    expect(raw).not.toMatch(/evil\x1b/);
+  });
+
+  it('adapts to resizes, says when the terminal is too small, and redraws when it grows', async () => {
+    await start();
+    pane.resize(80, 24);
+    let lines = await pane.waitFor((l) => l.length >= 24 && parseList(l).rows.length > 3 && l.every((x) => x.length <= 80), '80x24');
+    expect(parseList(lines).header).toContain('CPU%');
+    expect(parseList(lines).header).toContain('COMMAND');
+    pane.resize(30, 8);
+    await pane.waitFor((l) => l.join('\n').includes('terminal too small'), 'too small');
+    pane.resize(200, 50);
+    lines = await pane.waitFor((l) => parseList(l).header.includes('WCHAN'), 'wide again');
+    expect(lines.join('\n')).not.toContain('terminal too small');
+  });
+
+  it('quits with q and restores the terminal', async () => {
+    await start();
+    pane.keys('q');
+    const lines = await pane.waitFor((l) => l.some((x) => x.includes('WHYTOP-EXITED 0')), 'exit');
+    expect(lines.join('\n')).not.toMatch(/CPU%/); // left the alternate screen
+  });
+
+  it('restores the terminal after SIGTERM (cursor, echo, alternate screen)', async () => {
+    pane = new TmuxPane();
+    pane.start('bash --norc --noprofile', 160, 48, { PS1: 'PROMPT$ ' });
+    await pane.waitFor((l) => l.some((x) => x.includes('PROMPT$')), 'shell');
+    pane.type(`XDG_CONFIG_HOME=${pane.configHome} ${WHYTOP} & sleep 0.2; fg\n`);
+    await pane.waitFor((l) => parseList(l).rows.length > 3, 'whytop running');
+    const pids = spawnSync('pgrep', ['-f', `${BIN}$`], { encoding: 'utf8' }).stdout.trim().split('\n').map(Number).filter(Boolean);
+    expect(pids.length).toBeGreaterThan(0);
+    for (const pid of pids) process.kill(pid, 'SIGTERM');
+    await pane.waitFor((l) => l.filter((x) => x.includes('PROMPT$')).length >= 2, 'shell prompt back');
+    pane.type('stty -a | tr " " "\\n" | grep -xE "echo|icanon" | sort | tr "\\n" " "; echo\n');
+    const lines = await pane.waitFor((l) => l.some((x) => /^echo icanon/.test(x.trim()) || /^icanon echo/.test(x.trim())), 'echo and icanon on');
+    expect(lines.join('\n')).not.toMatch(/CPU%▼/);
+  });
+
+  it('suspends with Ctrl-Z and redraws after fg', async () => {
+    pane = new TmuxPane();
+    pane.start('bash --norc --noprofile -i', 160, 48, { PS1: 'PROMPT$ ' });
+    await pane.waitFor((l) => l.some((x) => x.includes('PROMPT$')), 'shell');
+    pane.type(`XDG_CONFIG_HOME=${pane.configHome} ${WHYTOP}\n`);
+    await pane.waitFor((l) => parseList(l).rows.length > 3, 'whytop running');
+    pane.keys('C-z');
+    await pane.waitFor((l) => l.some((x) => /Stopped/.test(x)), 'stopped job');
+    pane.type('fg\n');
+    await pane.waitFor((l) => parseList(l).rows.length > 3 && l.some((x) => /LIVE/.test(x)), 'redrawn after fg');
+    pane.keys('q');
+    await pane.waitFor((l) => l.filter((x) => x.includes('PROMPT$')).length >= 2, 'quit to the shell');
+  });
+
+  it('uses 256 colours and keeps stderr clean when TERM is tmux-256color', async () => {
+    pane = new TmuxPane();
+    const errFile = path.join(pane.configHome, 'stderr');
+    pane.start(`${WHYTOP} 2>${errFile}`, 160, 48, { TERM: 'tmux-256color' });
+    await pane.waitFor((l) => parseList(l).rows.length > 3, 'first frame');
+    // Dim text is bright black (colour 8): an 8-colour fallback terminfo could not show it.
+    expect(pane.tmux('capture-pane', '-p', '-e', '-t', 'main')).toMatch(/\x1b\[(90|38;5;8)m/);
+    pane.keys('q');
+    await pane.waitFor((l) => l.some((x) => x.includes('WHYTOP-EXITED 0')), 'exit');
+    expect(fs.readFileSync(errFile, 'utf8')).toBe('');
+  });
+});
+
+describe('batch mode', () => {
+  it('prints plain text tables when stdout is not a terminal, and ends quietly in a closed pipe', () => {
+    const r = spawnSync('sh', ['-c', `${WHYTOP} --interval 200 --count 2 | cat`], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, COLUMNS: '120' } });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^whytop \d{4}-/);
+    expect(r.stdout.match(/^\s+TID\s+PID\s+USER/gm)).toHaveLength(2);
+    expect(r.stdout).not.toMatch(/\x1b/);
+    expect(r.stdout.split('\n').every((l) => l.length <= 120)).toBe(true);
+    const head = spawnSync('sh', ['-c', `${WHYTOP} --batch --interval 200 | head -n 3`], { encoding: 'utf8', timeout: 20_000 });
+    expect(head.status).toBe(0);
+    expect(head.stderr).toBe('');
+  });
+});
