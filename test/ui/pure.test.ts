@@ -1,0 +1,197 @@
+// The TUI's pure parts: formatting, tagged-text measuring, column fitting, rows, keys.
+import { describe, expect, it } from 'vitest';
+import type { Frame, ProcessFrame, ThreadFrame } from '../../src/model/frame.js';
+import { COLUMNS, columnsFor, fitColumns, sortColumn } from '../../src/ui/columns.js';
+import { displayWidth, fit, fmtBytes, fmtCount, fmtCpuTime, fmtPct, safeName } from '../../src/ui/format.js';
+import { followSelection, handleKey, scrollToSelection } from '../../src/ui/keys.js';
+import type { KeyContext } from '../../src/ui/keys.js';
+import { buildRows, compileFilter } from '../../src/ui/rows.js';
+import { renderScreen } from '../../src/ui/screen.js';
+import { initialState } from '../../src/ui/state.js';
+import type { UiState } from '../../src/ui/state.js';
+import { clipTagged, padTagged, stripTags, taggedWidth } from '../../src/ui/tagged.js';
+import { esc, paint } from '../../src/ui/style.js';
+import { ThreadHistory } from '../../src/ui/history.js';
+
+function thread(tid: number, pid: number, over: Partial<ThreadFrame> = {}): ThreadFrame {
+  return {
+    pid, tid, comm: `t${tid}`, state: 'S', uid: 0, user: 'root', nice: 0, priority: 20, processor: 0, cpu_time_s: 1,
+    cpu_pct: 0, user_pct: 0, system_pct: 0, runq_wait_pct: 0, vcsw_per_s: 0, ivcsw_per_s: 0, minflt_per_s: 0, majflt_per_s: 0,
+    syscr_per_s: null, syscw_per_s: null, rchar_per_s: null, read_bytes_per_s: null, wchar_per_s: null, write_bytes_per_s: null, wchan: null,
+    ...over,
+  };
+}
+
+function proc(pid: number, over: Partial<ProcessFrame> = {}): ProcessFrame {
+  return {
+    pid, ppid: null, comm: `p${pid}`, cmdline: `/bin/p${pid}`, cgroup: '/', uid: 0, user: 'root', threads: 1, cpu_time_s: 1, cpu_pct: 0,
+    user_pct: 0, system_pct: 0, runq_wait_pct: 0, vcsw_per_s: 0, ivcsw_per_s: 0, minflt_per_s: 0, majflt_per_s: 0, syscr_per_s: 0, syscw_per_s: 0,
+    rchar_per_s: 0, wchar_per_s: 0, read_bytes_per_s: 0, write_bytes_per_s: 0, mem_pct: 1, rss_bytes: 1024, rss_anon_bytes: 512,
+    rss_file_bytes: 512, rss_shmem_bytes: 0, swap_bytes: 0, vsz_bytes: 4096, ...over,
+  };
+}
+
+function frameWith(threads: ThreadFrame[], processes: ProcessFrame[]): Frame {
+  return {
+    time: '2026-11-26T00:00:00.000Z', interval_s: 1,
+    sampler: { backend: 'native', backend_reason: null, sample_ms: 5, sample_cpu_ms: 4 },
+    cpus: [{ cpu: 0, user_pct: 50, nice_pct: 0, system_pct: 10, irq_pct: 0, softirq_pct: 5, iowait_pct: 0, steal_pct: 0, idle_pct: 35 }],
+    cpu_total: { user_pct: 50, nice_pct: 0, system_pct: 10, irq_pct: 0, softirq_pct: 5, iowait_pct: 0, steal_pct: 0, idle_pct: 35 },
+    system: { ctxsw_per_s: 1000, interrupts_per_s: 500, forks_per_s: 1, procs_running: 2, procs_blocked: 0, runnable_waiting: 1, online_cpus: 1, load1: 1, load5: 1, load15: 1 },
+    threads_by_state: { R: 1, S: threads.length - 1, D: 0, Z: 0, T: 0, I: 0 },
+    softirq_cpus: [0], softirqs: { NET_RX: [10], TIMER: [100] },
+    memory: { total_bytes: 1 << 30, free_bytes: 1 << 28, available_bytes: 1 << 29, anon_bytes: 1 << 27, page_cache_bytes: 1 << 28, shmem_bytes: 1 << 20, buffers_bytes: 1 << 20, slab_bytes: 1 << 24, slab_reclaimable_bytes: 1 << 23, dirty_bytes: 0, writeback_bytes: 0, swap_total_bytes: 0, swap_used_bytes: 0, swap_cached_bytes: 0 },
+    paging: { pswpin_per_s: 0, pswpout_per_s: 0, pgmajfault_per_s: 0, pgfault_per_s: 10, pgpgin_kb_per_s: 0, pgpgout_kb_per_s: 0, pgscan_kswapd_per_s: 0, pgscan_direct_per_s: 0, pgsteal_per_s: 0 },
+    pressure: null, threads, processes,
+  };
+}
+
+const F = frameWith(
+  [thread(1, 1, { cpu_pct: 5 }), thread(10, 10, { cpu_pct: 50, state: 'R', comm: 'busy' }), thread(11, 10, { cpu_pct: 20, comm: 'worker' }), thread(20, 20, { cpu_pct: null, state: 'D', user: 'bob', uid: 1000 })],
+  [proc(1), proc(10, { ppid: 1, threads: 2, cpu_pct: 70, comm: 'busy', cmdline: 'busy --hard' }), proc(20, { ppid: 1, user: 'bob', uid: 1000, comm: 'io' })],
+);
+
+const cpuValue = (s: UiState) => {
+  const col = sortColumn(s.listMode, s.sort.column);
+  return (r: Parameters<typeof col.value>[0]) => col.value(r);
+};
+
+describe('formatting', () => {
+  it('formats numbers compactly and null as "-" (not available is not zero)', () => {
+    expect([fmtPct(12.345), fmtPct(100), fmtPct(null)]).toEqual(['12.3', '100', '-']);
+    expect([fmtCount(950), fmtCount(9500), fmtCount(12_000), fmtCount(3_400_000), fmtCount(0)]).toEqual(['950', '9.5K', '12K', '3.4M', '0']);
+    expect([fmtBytes(512), fmtBytes(4096), fmtBytes(12 * 1024 * 1024), fmtBytes(null)]).toEqual(['512', '4.0K', '12M', '-']);
+    expect([fmtCpuTime(65.5), fmtCpuTime(3725), fmtCpuTime(90000)]).toEqual(['1:05.50', '1h02:05', '1d1h']);
+  });
+
+  it('escapes control bytes and fits wide characters by terminal columns', () => {
+    expect(safeName('a\x1b[31m\nb\x7f')).toBe('a\\x1b[31m\\x0ab\\x7f');
+    expect(displayWidth('日本')).toBe(4);
+    expect(fit('日本語テキスト', 6)).toBe('日本… ');
+    expect(displayWidth(fit('日本語テキスト', 6))).toBe(6);
+    expect(fit('abc', 5, true)).toBe('  abc');
+  });
+});
+
+describe('tagged text', () => {
+  it('measures and clips by visible columns, keeping tags and escaped braces', () => {
+    const line = paint('warn', 'hello') + esc(' {x} ') + '{#8a8a8a-fg}dim{/#8a8a8a-fg}';
+    expect(taggedWidth(line)).toBe(5 + 5 + 3);
+    expect(stripTags(line)).toBe('hello {x} dim');
+    expect(stripTags(clipTagged(line, 8))).toBe('hello {x');
+    expect(taggedWidth(padTagged(line, 20))).toBe(20);
+  });
+});
+
+describe('columns', () => {
+  it('drop lowest priority first, never the command, and never exceed the width', () => {
+    for (const width of [40, 80, 120, 200]) {
+      const cols = fitColumns('threads', [], width);
+      expect(cols.some((c) => c.id === 'command')).toBe(true);
+      expect(cols.reduce((s, c) => s + c.width + 1, 0)).toBeLessThanOrEqual(Math.max(width, 14));
+    }
+    const narrow = fitColumns('threads', [], 80).map((c) => c.id);
+    expect(narrow).toContain('cpu');
+    expect(narrow).toContain('wait');
+    expect(narrow).not.toContain('cgroup');
+    expect(fitColumns('threads', ['user'], 300).map((c) => c.id)).not.toContain('user');
+  });
+
+  it('offer TID in thread mode only, disk rates in process modes only', () => {
+    expect(columnsFor('threads').map((c) => c.id)).toContain('tid');
+    expect(columnsFor('processes').map((c) => c.id)).not.toContain('tid');
+    expect(columnsFor('processes').map((c) => c.id)).toContain('dread');
+    expect(columnsFor('threads').map((c) => c.id)).not.toContain('dread');
+    expect(new Set(COLUMNS.map((c) => c.id)).size).toBe(COLUMNS.length);
+  });
+});
+
+describe('rows', () => {
+  it('sort by a column with unknown values last, whichever the direction', () => {
+    const s = initialState(1000);
+    expect(buildRows(F, s, cpuValue(s)).map((r) => r.key)).toEqual([10, 11, 1, 20]);
+    const asc = { ...s, sort: { column: 'cpu', descending: false } };
+    expect(buildRows(F, asc, cpuValue(asc)).map((r) => r.key)).toEqual([1, 11, 10, 20]);
+  });
+
+  it('filter by regex on name or command line, by user, by state', () => {
+    const s = initialState(1000);
+    expect(buildRows(F, { ...s, filter: 'work' }, cpuValue(s)).map((r) => r.key)).toEqual([11]);
+    expect(buildRows(F, { ...s, filter: '--hard' }, cpuValue(s)).map((r) => r.key)).toEqual([10, 11]);
+    expect(buildRows(F, { ...s, userFilter: 'bob' }, cpuValue(s)).map((r) => r.key)).toEqual([20]);
+    expect(buildRows(F, { ...s, stateFilter: 'DR' }, cpuValue(s)).map((r) => r.key)).toEqual([10, 20]);
+    expect(compileFilter('[unclosed')!('a [unclosed b')).toBe(true);
+  });
+
+  it('nest processes under parents and threads under their process in the tree', () => {
+    const s = { ...initialState(1000), listMode: 'tree' as const };
+    const rows = buildRows(F, s, cpuValue(s));
+    expect(rows.map((r) => `${r.kind}:${r.key}:${r.treePrefix}`)).toEqual(['process:1:', 'process:10: ├─ ', 'thread:11: │  └─ ', 'process:20: └─ ']);
+  });
+});
+
+describe('keys', () => {
+  const s0 = initialState(1000);
+  const rows = buildRows(F, s0, cpuValue(s0));
+  const ctx: KeyContext = { rows, pageSize: 2, columns: columnsFor('threads'), users: ['bob', 'root'], live: true };
+
+  it('move the selection and keep it on the same row when rows re-sort', () => {
+    let s = handleKey(followSelection(s0, rows), 'down', ctx).state;
+    expect(s.selectedKey).toBe(11);
+    s = handleKey(s, 'end', ctx).state;
+    expect(s.selectedKey).toBe(20);
+    const resorted = [...rows].reverse();
+    expect(followSelection(s, resorted).selectedIndex).toBe(0);
+    expect(scrollToSelection({ ...s, selectedIndex: 3 }, 4, 2).scrollTop).toBe(2);
+  });
+
+  it('change sort and views, and ask before sending a signal', () => {
+    expect(handleKey(s0, '>', ctx).state.sort.column).toBe('usr');
+    expect(handleKey(s0, 'I', ctx).state.sort.descending).toBe(false);
+    expect(handleKey(s0, 'M', ctx).state.sort.column).toBe('mem');
+    expect(handleKey(s0, '3', ctx).state.view).toBe('modes');
+    expect(handleKey(s0, 'tab', ctx).state.view).toBe('states');
+    const picker = handleKey(s0, 'k', ctx).state;
+    expect(picker.overlay?.kind).toBe('picker');
+    const confirm = handleKey(picker, 'enter', ctx).state;
+    expect(confirm.overlay?.kind).toBe('confirm');
+    expect(handleKey(confirm, 'n', ctx).effects).toEqual([]);
+    expect(handleKey(confirm, 'y', ctx).effects).toEqual([{ type: 'signal', pids: [10], signal: 'SIGTERM' }]);
+    expect(handleKey(s0, 'k', { ...ctx, live: false }).state.overlay).toBeNull();
+  });
+
+  it('type into prompts, cancel with Esc, and search the next match', () => {
+    let s = handleKey(s0, '\\', ctx).state;
+    for (const ch of 'bu') s = handleKey(s, ch, ctx).state;
+    s = handleKey(s, 'backspace', ctx).state;
+    s = handleKey(s, 'u', ctx).state;
+    expect(handleKey(s, 'escape', ctx).state.filter).toBeNull();
+    expect(handleKey(s, 'enter', ctx).state.filter).toBe('bu');
+    let q = handleKey(s0, '/', ctx).state;
+    for (const ch of 'worker') q = handleKey(q, ch, ctx).state;
+    expect(handleKey(q, 'enter', ctx).state.selectedKey).toBe(11);
+    expect(handleKey(s0, 'q', ctx).effects).toEqual([{ type: 'quit' }]);
+    expect(handleKey({ ...s0, overlay: { kind: 'help', scroll: 0 } }, 'q', ctx).effects).toEqual([]);
+  });
+});
+
+describe('screen', () => {
+  const model = (width: number) => ({
+    frame: F, rows, columns: fitColumns('threads', [], width), allColumns: columnsFor('threads'),
+    since: new Map(), history: new ThreadHistory(), kernelDetail: null, modeLabel: 'LIVE',
+  });
+  const s0 = initialState(1000);
+  const rows = buildRows(F, s0, cpuValue(s0));
+
+  it('fills exactly the terminal, for every view, at sizes from tiny to wide', () => {
+    for (const [w, h] of [[40, 10], [80, 24], [160, 48], [250, 60]]) {
+      for (const view of ['threads', 'states', 'modes', 'softirq', 'memory'] as const) {
+        const lines = renderScreen(model(w), { ...s0, view }, w, h);
+        expect(lines).toHaveLength(h);
+        for (const l of lines) expect(taggedWidth(l)).toBe(w);
+      }
+    }
+    const tiny = renderScreen(model(30), s0, 30, 8).map(stripTags);
+    expect(tiny[0]).toMatch(/terminal too small/);
+  });
+});
