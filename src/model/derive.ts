@@ -326,6 +326,9 @@ function deriveProcesses(prev: Snapshot, cur: Snapshot, threads: ThreadFrame[], 
   const seconds = (cur.taskSample.monoNs - prev.taskSample.monoNs) / NS_PER_S;
   const prevIndex = new Map<string, number>();
   for (let i = 0; i < before.count; i++) prevIndex.set(identity(before.pid[i], before.starttimeTicks[i]), i);
+  const tasks = cur.taskSample.tasks;
+  const parentOf = new Map<number, number>();
+  for (let i = 0; i < tasks.count; i++) if (!Number.isNaN(tasks.ppid[i])) parentOf.set(tasks.tid[i], tasks.ppid[i]);
   const byPid = new Map<number, ThreadFrame[]>();
   for (const t of threads) {
     let list = byPid.get(t.pid);
@@ -349,7 +352,7 @@ function deriveProcesses(prev: Snapshot, cur: Snapshot, threads: ThreadFrame[], 
     const uid = known(procs.uid[i]);
     out.push({
       pid,
-      ppid: null,
+      ppid: main ? parentOf.get(main.tid) ?? null : null,
       comm: main?.comm ?? '',
       cmdline: procs.cmdline[i],
       cgroup: procs.cgroup[i],
@@ -408,6 +411,11 @@ export function derive(prev: Snapshot, cur: Snapshot): Frame {
       backend_reason: cur.sampler.backendReason,
       sample_ms: cur.sampler.sampleMs,
       sample_cpu_ms: cur.sampler.sampleCpuMs,
+    },
+    host: {
+      hostname: cur.host.hostname,
+      kernel_release: cur.host.kernelRelease,
+      kpti_active: cur.host.meltdown === null ? null : /\bPTI\b/.test(cur.host.meltdown),
     },
     cpus,
     cpu_total: total,

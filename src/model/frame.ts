@@ -152,6 +152,14 @@ export interface ProcessFrame {
   vsz_bytes: number | null;
 }
 
+/** Facts about the sampled host. */
+export interface HostFrame {
+  hostname: string;
+  kernel_release: string;
+  /** True when page-table isolation (KPTI) is on: every syscall and switch pays a TLB flush. */
+  kpti_active: boolean | null;
+}
+
 /** Everything derived from two snapshots. */
 export interface Frame {
   /** Wall-clock time of the later snapshot, ISO 8601. */
@@ -159,6 +167,7 @@ export interface Frame {
   /** Seconds between the two snapshots' system reads (monotonic). */
   interval_s: number;
   sampler: { backend: 'native' | 'ts'; backend_reason: string | null; sample_ms: number; sample_cpu_ms: number };
+  host: HostFrame;
   cpus: CpuFrame[];
   cpu_total: CpuPercentages | null;
   system: SystemFrame;

@@ -11,6 +11,11 @@ export interface HostInfo {
   pageSizeBytes: number;
   /** CPUs configured on the host (online or not). */
   cpuCount: number;
+  /**
+   * /sys/devices/system/cpu/vulnerabilities/meltdown ("Mitigation: PTI", "Not affected", ...): tells
+   * whether page-table isolation makes every syscall dearer. null when unknown.
+   */
+  meltdown: string | null;
 }
 
 /** One line of /proc/stat's cpu section, in clock ticks. */
@@ -82,6 +87,8 @@ export interface Pressure {
 export const TASK_NUMERIC_COLUMNS = [
   'tid',
   'pid',
+  /** Parent of the task's process (the same for all its threads). */
+  'ppid',
   /** Start time after boot, in clock ticks: with tid, the identity of a task. */
   'starttimeTicks',
   'utimeTicks',

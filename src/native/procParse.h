@@ -16,6 +16,7 @@ constexpr double kNaN = __builtin_nan("");
 enum TaskCol {
   T_TID,
   T_PID,
+  T_PPID,
   T_STARTTIME,
   T_UTIME,
   T_STIME,
@@ -62,7 +63,7 @@ enum ProcCol {
 
 /** Column names, checked against snapshot.ts by the loader so a layout drift fails loudly. */
 inline const char* const kTaskColNames[T_COUNT] = {
-    "tid",   "pid",      "starttimeTicks", "utimeTicks", "stimeTicks", "minflt", "majflt", "processor",
+    "tid",   "pid",      "ppid",           "starttimeTicks", "utimeTicks", "stimeTicks", "minflt", "majflt", "processor",
     "priority", "nice",  "vsizeBytes",     "rssPages",   "runNs",      "waitNs", "timeslices", "vcsw",
     "ivcsw", "rchar",    "wchar",          "syscr",      "syscw",      "readBytes", "writeBytes"};
 inline const char* const kProcColNames[P_COUNT] = {
@@ -100,6 +101,7 @@ inline double intAt(const char* p, const char* end) {
 }
 
 // Field positions after the last ')' of a stat line (0 = state, field 3 of proc(5)).
+constexpr int kStatPpid = 1;
 constexpr int kStatMinflt = 7;
 constexpr int kStatMajflt = 9;
 constexpr int kStatUtime = 11;
@@ -141,6 +143,7 @@ inline bool parseStat(const char* buf, size_t len, double* row, StatHead& head) 
       haveState = true;
     } else {
       switch (field) {
+        case kStatPpid: row[T_PPID] = intAt(p, end); break;
         case kStatMinflt: row[T_MINFLT] = intAt(p, end); break;
         case kStatMajflt: row[T_MAJFLT] = intAt(p, end); break;
         case kStatUtime: row[T_UTIME] = intAt(p, end); break;

@@ -136,10 +136,46 @@ class Reader : public Napi::ObjectWrap<Reader> {
   }
 
   int openAt(int dirfd, const char* rel) {
-    int fd;
-    do fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-    while (fd < 0 && errno == EINTR);
-    return fd;
+    bool shed = false;
+    for (;;) {
+      int fd = openat(dirfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+      if (fd >= 0 || errno == EINTR) {
+        if (fd >= 0) return fd;
+        continue;
+      }
+      // Out of descriptors (a budget above RLIMIT_NOFILE, or other readers in this process):
+      // give some back once rather than drop the task.
+      if ((errno == EMFILE || errno == ENFILE) && !shed && shedDescriptors()) {
+        shed = true;
+        continue;
+      }
+      return -1;
+    }
+  }
+
+  /**
+   * Called when open() fails with EMFILE/ENFILE: lowers the budget for good to 7/8 of what is kept
+   * now and closes kept files down to it (status first, then schedstat, then stat). Entries stay;
+   * their files are reopened as the new budget allows. False when nothing was kept.
+   */
+  bool shedDescriptors() {
+    if (kept_ == 0) return false;
+    budget_ = std::min(budget_, static_cast<double>(kept_ - std::max(1L, kept_ / 8)));
+    for (int round = 0; round < 3 && static_cast<double>(kept_) > budget_; round++) {
+      for (auto& kv : tasks_) {
+        if (static_cast<double>(kept_) <= budget_) break;
+        TaskEntry& e = kv.second;
+        int& fd = round == 0 ? e.statusFd : round == 1 ? e.schedstatFd : e.statFd;
+        if (fd == kNoFd) continue;
+        if (round == 0 && kv.first != e.pid) nonMainStatusKept_--;
+        release(fd);
+      }
+    }
+    for (auto& kv : procs_) {
+      if (static_cast<double>(kept_) <= budget_) break;
+      release(kv.second.ioFd);
+    }
+    return true;
   }
 
   /** Closes a kept descriptor and gives its slot back to the budget. */
@@ -258,6 +294,12 @@ class Reader : public Napi::ObjectWrap<Reader> {
     auto it = tasks_.find(tid);
     TaskEntry* e = it != tasks_.end() ? &it->second : nullptr;
     ssize_t len = -1;
+    if (e != nullptr && e->pid != pid) {
+      // A tid lives in one process; under another pid it is another task (only fixtures do this).
+      closeTask(*e, tid);
+      tasks_.erase(it);
+      e = nullptr;
+    }
     if (e != nullptr) {
       len = readSlot(e->statFd, taskDir, idPath(path, tid, "stat"), true, true);
       if (len <= 0) {
@@ -354,11 +396,9 @@ class Reader : public Napi::ObjectWrap<Reader> {
   void readPass() {
     int rootFd = open(root_.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (rootFd < 0) return;
-    std::vector<int32_t> pids;
-    bool listed = listNumeric(rootFd, pids);
-    if (!listed) pids.clear();
+    if (!listNumeric(rootFd, pids_)) pids_.clear();
     char path[40];
-    for (int32_t pid : pids) {
+    for (int32_t pid : pids_) {
       int taskDir;
       do taskDir = openat(rootFd, idPath(path, pid, "task"), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       while (taskDir < 0 && errno == EINTR);
@@ -530,6 +570,7 @@ class Reader : public Napi::ObjectWrap<Reader> {
 
   std::vector<char> buf_;
   std::vector<char> dents_;
+  std::vector<int32_t> pids_;
   std::vector<int32_t> tids_;
   std::vector<double> rows_;
   std::vector<double> procRows_;

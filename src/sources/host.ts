@@ -24,7 +24,7 @@ function getconf(name: string): number | null {
 /**
  * Host facts for a proc root: hostname and kernel release from `<root>/sys/kernel/` when present
  * (so fixture trees describe their own host), CLK_TCK and page size from sysconf (via the addon,
- * or `getconf` without it).
+ * or `getconf` without it), and the Meltdown mitigation state from /sys (live /proc only).
  */
 export function readHostInfo(procRoot: string, sysconf: SysconfConstants | null): HostInfo {
   const hostname = readProcText(`${procRoot}/sys/kernel/hostname`)?.trim() || os.hostname();
@@ -35,6 +35,8 @@ export function readHostInfo(procRoot: string, sysconf: SysconfConstants | null)
     clkTck: sysconf?.clkTck ?? getconf('CLK_TCK') ?? 100,
     pageSizeBytes: sysconf?.pageSizeBytes ?? getconf('PAGESIZE') ?? 4096,
     cpuCount: sysconf?.cpuCount ?? os.cpus().length,
+    // /sys belongs to the live host: a fixture proc root says nothing about it.
+    meltdown: procRoot === '/proc' ? (readProcText('/sys/devices/system/cpu/vulnerabilities/meltdown')?.trim() ?? null) : null,
   };
 }
 

@@ -25,6 +25,7 @@ function intAt(buf: Uint8Array, pos: number, end: number): number {
 }
 
 // Field positions after the last ')' of a stat line (0 = state, i.e. field 3 of proc(5)).
+const STAT_PPID = 1;
 const STAT_MINFLT = 7;
 const STAT_MAJFLT = 9;
 const STAT_UTIME = 11;
@@ -63,6 +64,7 @@ export function parseTaskStatInto(buf: Uint8Array, len: number, tasks: TaskTable
     if (field === 0) state = String.fromCharCode(buf[pos]);
     else {
       switch (field) {
+        case STAT_PPID: tasks.ppid[row] = intAt(buf, pos, len); break;
         case STAT_MINFLT: tasks.minflt[row] = intAt(buf, pos, len); break;
         case STAT_MAJFLT: tasks.majflt[row] = intAt(buf, pos, len); break;
         case STAT_UTIME: tasks.utimeTicks[row] = intAt(buf, pos, len); break;

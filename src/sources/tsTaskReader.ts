@@ -8,6 +8,7 @@ import type { DetailSelection, TaskReader } from './taskReader.js';
 
 /** What the reader remembers about one task between passes. */
 interface TaskEntry {
+  pid: number;
   starttimeTicks: number;
   statFd: number;
   schedstatFd: number;
@@ -94,7 +95,8 @@ function truncate<T extends TaskTable | ProcTable>(table: T, columns: readonly s
 export class TsTaskReader implements TaskReader {
   readonly backend = 'ts' as const;
   private readonly procRoot: string;
-  private readonly fdBudget: number;
+  /** Files this reader may keep open; lowered for good if the process runs out of descriptors. */
+  private fdBudget: number;
   private keptFds = 0;
   private pass = 0;
   private previousTaskCount = 0;
@@ -115,6 +117,8 @@ export class TsTaskReader implements TaskReader {
   read(detail: DetailSelection): TaskSample {
     const monoNs = Number(process.hrtime.bigint());
     this.pass++;
+    // Under budget pressure, threads' status files give way to the files every pass needs.
+    if (this.keptFds + 2 * this.previousTaskCount >= this.fdBudget) this.closeSecondaryStatus();
     const pids = listNumeric(this.procRoot) ?? [];
     const plan: Array<{ pid: number; tids: number[] }> = [];
     let capacity = 0;
@@ -181,11 +185,15 @@ export class TsTaskReader implements TaskReader {
   ): string | null {
     const dir = `${this.procRoot}/${pid}/task/${tid}`;
     let entry = this.tasks.get(tid);
+    if (entry && entry.pid !== pid) {
+      this.dropTask(tid, entry);
+      entry = undefined;
+    }
     let len = entry ? this.readSlot(entry, 'statFd', `${dir}/stat`, true) : -1;
     if (!entry || len <= 0) {
       // Not known yet, or its kept file went stale (the task exited; the tid may be reused).
       if (entry) this.dropTask(tid, entry);
-      const fresh: TaskEntry = { starttimeTicks: NaN, statFd: NO_FD, schedstatFd: NO_FD, statusFd: NO_FD, runNs: NaN, vcsw: NaN, ivcsw: NaN, seenPass: 0 };
+      const fresh: TaskEntry = { pid, starttimeTicks: NaN, statFd: NO_FD, schedstatFd: NO_FD, statusFd: NO_FD, runNs: NaN, vcsw: NaN, ivcsw: NaN, seenPass: 0 };
       len = this.readSlot(fresh, 'statFd', `${dir}/stat`, true);
       if (len <= 0) {
         this.closeTask(fresh);
@@ -198,6 +206,10 @@ export class TsTaskReader implements TaskReader {
     if (head === null) return null;
     const isNew = entry.starttimeTicks !== tasks.starttimeTicks[row];
     if (isNew) {
+      // Files kept for an earlier task with this tid belong to that task.
+      this.releaseFd(entry.schedstatFd);
+      this.releaseFd(entry.statusFd);
+      entry.schedstatFd = entry.statusFd = NO_FD;
       entry.starttimeTicks = tasks.starttimeTicks[row];
       entry.runNs = NaN;
       entry.vcsw = NaN;
@@ -301,11 +313,41 @@ export class TsTaskReader implements TaskReader {
     return len;
   }
 
+  /** Opens a file read-only; NO_FD on failure. Out of descriptors, it sheds kept files and retries once. */
   private open(path: string): number {
-    try {
-      return fs.openSync(path, 'r');
-    } catch {
-      return NO_FD;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return fs.openSync(path, 'r');
+      } catch (err) {
+        const code = (err as NodeJS.ErrnoException).code;
+        if (attempt > 0 || (code !== 'EMFILE' && code !== 'ENFILE')) return NO_FD;
+        this.fdBudget = Math.floor((this.keptFds * 7) / 8);
+        this.shedTo(this.fdBudget);
+      }
+    }
+  }
+
+  /** Closes the status files kept for threads other than a process's main thread. */
+  private closeSecondaryStatus(): void {
+    for (const [tid, entry] of this.tasks) {
+      if (tid !== entry.pid && entry.statusFd !== NO_FD) {
+        this.releaseFd(entry.statusFd);
+        entry.statusFd = NO_FD;
+      }
+    }
+  }
+
+  /** Closes kept files until at most `limit` remain: secondary status files first. */
+  private shedTo(limit: number): void {
+    this.closeSecondaryStatus();
+    for (const entry of this.tasks.values()) {
+      if (this.keptFds <= limit) return;
+      this.closeTask(entry);
+    }
+    for (const entry of this.procs.values()) {
+      if (this.keptFds <= limit) return;
+      this.releaseFd(entry.ioFd);
+      entry.ioFd = NO_FD;
     }
   }
 

@@ -2,7 +2,7 @@
 import { allocProcTable, allocTaskTable } from '../../src/model/snapshot.js';
 import type { CpuTimesTicks, HostInfo, Snapshot } from '../../src/model/snapshot.js';
 
-export const HOST: HostInfo = { hostname: 'test', kernelRelease: '6.1.0', clkTck: 100, pageSizeBytes: 4096, cpuCount: 2 };
+export const HOST: HostInfo = { hostname: 'test', kernelRelease: '6.1.0', clkTck: 100, pageSizeBytes: 4096, cpuCount: 2, meltdown: 'Mitigation: PTI' };
 
 /** CPU times with the given fields, others 0. */
 export function cpuTimes(t: Partial<CpuTimesTicks>): CpuTimesTicks {

@@ -35,6 +35,7 @@ function frameWith(threads: ThreadFrame[], processes: ProcessFrame[]): Frame {
   return {
     time: '2026-11-26T00:00:00.000Z', interval_s: 1,
     sampler: { backend: 'native', backend_reason: null, sample_ms: 5, sample_cpu_ms: 4 },
+    host: { hostname: 'h', kernel_release: '6.1', kpti_active: false },
     cpus: [{ cpu: 0, user_pct: 50, nice_pct: 0, system_pct: 10, irq_pct: 0, softirq_pct: 5, iowait_pct: 0, steal_pct: 0, idle_pct: 35 }],
     cpu_total: { user_pct: 50, nice_pct: 0, system_pct: 10, irq_pct: 0, softirq_pct: 5, iowait_pct: 0, steal_pct: 0, idle_pct: 35 },
     system: { ctxsw_per_s: 1000, interrupts_per_s: 500, forks_per_s: 1, procs_running: 2, procs_blocked: 0, runnable_waiting: 1, online_cpus: 1, load1: 1, load5: 1, load15: 1 },

@@ -1,0 +1,164 @@
+// CPU and scheduling rules: softirq load, steal, more runnable work than CPUs, and idle CPUs with
+// work blocked off-CPU.
+import type { Frame, ThreadFrame } from '../../model/frame.js';
+import { fmtCount, safeName } from '../../ui/format.js';
+import { level } from '../thresholds.js';
+import type { Finding, HintRule } from '../types.js';
+
+/** The softirq type with the highest rate on CPU `index` of the softirq arrays. */
+function dominantSoftirq(frame: Frame, index: number): { type: string; perSec: number } | null {
+  let best: { type: string; perSec: number } | null = null;
+  for (const [type, perCpu] of Object.entries(frame.softirqs)) {
+    const v = perCpu[index];
+    if (v !== null && v !== undefined && (!best || v > best.perSec)) best = { type, perSec: v };
+  }
+  return best;
+}
+
+/** CPU% of ksoftirqd/N for each CPU N. */
+function ksoftirqdByCpu(frame: Frame): Map<number, number | null> {
+  const out = new Map<number, number | null>();
+  for (const t of frame.threads) {
+    const m = /^ksoftirqd\/(\d+)$/.exec(t.comm);
+    if (m) out.set(Number(m[1]), t.cpu_pct);
+  }
+  return out;
+}
+
+const softirqHigh: HintRule = {
+  id: 'softirq-high',
+  reads: ['cpus[].softirq_pct', 'softirqs.*', 'threads[].cpu_pct'],
+  minFrames: 2,
+  evaluate(frame, t) {
+    const kd = ksoftirqdByCpu(frame);
+    const out: Finding[] = [];
+    for (const c of frame.cpus) {
+      const lv = level(c.softirq_pct, t.softirqPct);
+      if (!lv) continue;
+      const index = frame.softirq_cpus.indexOf(c.cpu);
+      const top = index >= 0 ? dominantSoftirq(frame, index) : null;
+      const kdPct = kd.get(c.cpu) ?? null;
+      const deferred = kdPct !== null && kdPct >= t.ksoftirqdBusyPct;
+      out.push({
+        subject: { kind: 'cpu', id: c.cpu },
+        level: lv,
+        severity: (c.softirq_pct ?? 0) >= 3 * t.softirqPct.on ? 'crit' : 'warn',
+        message: `CPU ${c.cpu}: ${c.softirq_pct!.toFixed(0)}% in softirq, mostly ${top?.type ?? '?'} (${fmtCount(top?.perSec ?? null)}/s)${deferred ? `; ksoftirqd ${kdPct!.toFixed(0)}%` : ''}`,
+        explain:
+          'Softirqs are the deferred half of interrupt handling: NET_RX processes received packets, NET_TX sends, BLOCK ' +
+          'completes disk I/O, TIMER and SCHED run timers and load balancing. This time is charged to no process, so it ' +
+          'is easy to miss in a process list. ' +
+          (deferred
+            ? 'ksoftirqd is busy on this CPU: the work keeps coming back and has been handed to that thread, competing with normal tasks. '
+            : '') +
+          'For NET_RX on one CPU, check whether the network card spreads receive queues over CPUs (RSS/RPS); see the Softirq view.',
+      });
+    }
+    return out;
+  },
+};
+
+const steal: HintRule = {
+  id: 'steal',
+  reads: ['cpu_total.steal_pct'],
+  minFrames: 2,
+  evaluate(frame, t) {
+    const pct = frame.cpu_total?.steal_pct ?? null;
+    const lv = level(pct, t.stealPct);
+    if (!lv) return [];
+    return [{
+      subject: { kind: 'system' },
+      level: lv,
+      severity: pct! >= 5 * t.stealPct.on ? 'crit' : 'warn',
+      message: `steal ${pct!.toFixed(1)}%: the hypervisor gave this VM's CPU time to someone else`,
+      explain:
+        'Steal time is time a virtual CPU was ready to run but the host ran another guest. Programs here simply get less ' +
+        'CPU than the bars suggest, and nothing inside the VM can fix it: look at the host, the instance type or noisy neighbours.',
+    }];
+  },
+};
+
+const runqueue: HintRule = {
+  id: 'cpu-saturated',
+  reads: ['system.runnable_waiting', 'system.procs_running', 'threads[].runq_wait_pct', 'pressure.*.some_avg10'],
+  minFrames: 3,
+  evaluate(frame, t) {
+    const waiting = frame.system.runnable_waiting;
+    const psi = frame.pressure?.cpu?.some_avg10 ?? null;
+    const worstWait = Math.max(0, ...frame.threads.map((th) => th.runq_wait_pct ?? 0));
+    const lv = level(waiting, t.runnableWaiting) ?? level(psi, t.psiCpuSomePct) ?? level(worstWait, t.threadRunqWaitPct);
+    if (!lv) return [];
+    const worst = [...frame.threads].sort((a, b) => (b.runq_wait_pct ?? 0) - (a.runq_wait_pct ?? 0))[0];
+    return [{
+      subject: { kind: 'system' },
+      level: lv,
+      severity: (psi ?? 0) >= 2 * t.psiCpuSomePct.on ? 'crit' : 'warn',
+      message:
+        `more work than CPUs: ${frame.system.procs_running ?? '-'} runnable on ${frame.system.online_cpus ?? '-'} CPUs` +
+        (worst && (worst.runq_wait_pct ?? 0) > 0 ? `; ${safeName(worst.comm)} waits ${worst.runq_wait_pct!.toFixed(0)}% for a CPU` : '') +
+        (psi !== null ? `; PSI cpu ${psi.toFixed(0)}%` : ''),
+      explain:
+        'Threads are runnable but sit on a run queue because every CPU is busy: they are CPU-bound and there is more demand ' +
+        'than CPUs. The WAIT% column shows how long each waited; PSI cpu says how much of the time something was waiting. ' +
+        'Fewer busy threads, more CPUs, or lower priority (nice) for batch work are the ways out.',
+    }];
+  },
+};
+
+/** Share of all CPU time that is idle or iowait. */
+function idlePct(frame: Frame): number | null {
+  const c = frame.cpu_total;
+  if (!c || c.idle_pct === null) return null;
+  return c.idle_pct + (c.iowait_pct ?? 0);
+}
+
+const idleButBlocked: HintRule = {
+  id: 'idle-but-blocked',
+  reads: ['threads_by_state.*', 'cpu_total.idle_pct', 'cpu_total.iowait_pct', 'pressure.*.some_avg10'],
+  minFrames: 2,
+  evaluate(frame, t) {
+    const idle = idlePct(frame);
+    if (idle === null || idle < t.cpuIdlePct) return [];
+    const d = frame.threads_by_state.D ?? 0;
+    const iowait = frame.cpu_total?.iowait_pct ?? null;
+    const psiIo = frame.pressure?.io?.some_avg10 ?? null;
+    const lv = level(d, t.dThreads) ?? level(iowait, t.iowaitPct) ?? level(psiIo, t.psiIoSomePct);
+    if (!lv) return [];
+    return [{
+      subject: { kind: 'system' },
+      level: lv,
+      severity: 'warn',
+      message: `CPU ${idle.toFixed(0)}% idle but ${d} thread${d === 1 ? '' : 's'} in D, iowait ${iowait?.toFixed(0) ?? '-'}%, PSI io ${psiIo?.toFixed(0) ?? '-'}%: waiting on I/O`,
+      explain:
+        'The CPUs have time to spare, yet work is waiting: threads in D are blocked in the kernel, almost always on disk ' +
+        'or network storage, and iowait/PSI io measure how much time is lost to it. The problem is off-CPU time, not CPU. ' +
+        'The States view lists the blocked threads and how long they have been blocked; their wchan and kernel stack ' +
+        '(Enter) show what they wait for.',
+    }];
+  },
+};
+
+const blockedThread: HintRule = {
+  id: 'thread-blocked',
+  reads: ['threads[].state', 'threads[].wchan'],
+  minFrames: 3,
+  evaluate(frame, t) {
+    return frame.threads
+      .filter((th) => th.state === 'D')
+      .slice(0, t.maxSubjects)
+      .map((th: ThreadFrame): Finding => ({
+        subject: { kind: 'thread', id: th.tid, pid: th.pid },
+        level: 'on',
+        severity: 'warn',
+        message: `${safeName(th.comm)} (${th.tid}) blocked in D${th.wchan ? ` in ${safeName(th.wchan)}` : ''}: Enter shows its kernel stack`,
+        explain:
+          'This thread has been in uninterruptible sleep for several samples: it waits inside the kernel and cannot even be ' +
+          'interrupted by signals. Its user-space stack only shows the syscall it made; where it really waits is on the ' +
+          'kernel side. The thread detail shows its wchan and kernel stack (as root): look for block-layer, filesystem or ' +
+          'NFS functions.',
+      }));
+  },
+};
+
+/** The CPU and scheduling rules, in display order. */
+export const CPU_RULES: readonly HintRule[] = [runqueue, idleButBlocked, blockedThread, softirqHigh, steal];

@@ -1,0 +1,114 @@
+// Per-thread and per-process rules: many small syscalls, what a thread's context switches say about
+// it, and reads served from the page cache.
+import type { Frame, ThreadFrame } from '../../model/frame.js';
+import { fmtBytes, fmtCount, safeName } from '../../ui/format.js';
+import { level } from '../thresholds.js';
+import type { Thresholds } from '../thresholds.js';
+import type { Finding, HintRule } from '../types.js';
+
+/** read + write syscalls per second of a thread (io-file proxy), or null. */
+function rwSyscalls(t: ThreadFrame): number | null {
+  return t.syscr_per_s === null && t.syscw_per_s === null ? null : (t.syscr_per_s ?? 0) + (t.syscw_per_s ?? 0);
+}
+
+/** The busiest `max` threads that pass `keep`, by the given key. */
+function busiest(frame: Frame, t: Thresholds, keep: (th: ThreadFrame) => boolean, key: (th: ThreadFrame) => number): ThreadFrame[] {
+  return frame.threads.filter(keep).sort((a, b) => key(b) - key(a)).slice(0, t.maxSubjects);
+}
+
+function kptiNote(frame: Frame): string {
+  if (frame.host.kpti_active === true) return ' Page-table isolation (KPTI) is on here, so each crossing also flushes the TLB: it is dearer than usual.';
+  if (frame.host.kpti_active === false) return ' KPTI is off on this CPU, so crossings cost less than on older CPUs.';
+  return '';
+}
+
+const modeSwitchHeavy: HintRule = {
+  id: 'syscall-heavy',
+  reads: ['threads[].system_pct', 'threads[].user_pct', 'threads[].syscr_per_s', 'threads[].syscw_per_s', 'host.kpti_active'],
+  minFrames: 2,
+  evaluate(frame, t) {
+    const heavy = (th: ThreadFrame): 'on' | 'hold' | null => {
+      const sys = th.system_pct ?? 0;
+      const usr = th.user_pct ?? 0;
+      if (usr >= sys) return null;
+      return level(sys, t.systemPct) ?? level(rwSyscalls(th), t.syscallsPerSec);
+    };
+    return busiest(frame, t, (th) => heavy(th) !== null, (th) => th.system_pct ?? 0).map((th): Finding => ({
+      subject: { kind: 'thread', id: th.tid, pid: th.pid },
+      level: heavy(th)!,
+      severity: 'info',
+      message: `${safeName(th.comm)} (${th.tid}): ${th.system_pct?.toFixed(0) ?? '-'}% kernel vs ${th.user_pct?.toFixed(0) ?? '-'}% user, ${fmtCount(rwSyscalls(th))} r/w syscalls/s`,
+      explain:
+        'This thread spends more time in the kernel than in its own code: it crosses into kernel mode very often, ' +
+        'usually through many small syscalls (tiny reads and writes, polling, locking). Each crossing has a fixed cost.' +
+        kptiNote(frame) +
+        ' Batching, larger buffers, or fewer wake-ups help; the Modes view shows the per-CPU split.',
+    }));
+  },
+};
+
+const switchMix: HintRule = {
+  id: 'switch-mix',
+  reads: ['threads[].vcsw_per_s', 'threads[].ivcsw_per_s'],
+  minFrames: 3,
+  evaluate(frame, t) {
+    const total = (th: ThreadFrame): number => (th.vcsw_per_s ?? 0) + (th.ivcsw_per_s ?? 0);
+    return busiest(frame, t, (th) => level(total(th), t.threadSwitchesPerSec) !== null, total).flatMap((th): Finding[] => {
+      const sum = total(th);
+      const invol = (100 * (th.ivcsw_per_s ?? 0)) / sum;
+      const lv = level(sum, t.threadSwitchesPerSec)!;
+      const subject = { kind: 'thread' as const, id: th.tid, pid: th.pid };
+      if (invol >= t.switchDominancePct) {
+        return [{
+          subject,
+          level: lv,
+          severity: 'warn',
+          message: `${safeName(th.comm)} (${th.tid}) is preempted ${fmtCount(th.ivcsw_per_s)}/s (${invol.toFixed(0)}% of its switches): CPU contention`,
+          explain:
+            'Involuntary context switches mean the scheduler took the CPU away while the thread still wanted it: other ' +
+            'runnable threads compete for the same CPUs. Check the run-queue wait (WAIT%) and the number of busy threads.',
+        }];
+      }
+      if (100 - invol >= t.switchDominancePct) {
+        return [{
+          subject,
+          level: lv,
+          severity: 'info',
+          message: `${safeName(th.comm)} (${th.tid}) blocks ${fmtCount(th.vcsw_per_s)}/s (${(100 - invol).toFixed(0)}% voluntary): it waits on I/O or locks`,
+          explain:
+            'Voluntary context switches mean the thread gave up the CPU itself: it blocked on I/O, a lock, a condition or ' +
+            'a timer. Many per second point to fine-grained waiting; its wchan (detail view) tells on what.',
+        }];
+      }
+      return [];
+    });
+  },
+};
+
+const cacheReads: HintRule = {
+  id: 'reads-from-cache',
+  reads: ['processes[].rchar_per_s', 'processes[].read_bytes_per_s'],
+  minFrames: 3,
+  evaluate(frame, t) {
+    return frame.processes
+      .filter((p) => {
+        const lv = level(p.rchar_per_s, t.cacheReadBytesPerSec);
+        return lv !== null && p.read_bytes_per_s !== null && p.read_bytes_per_s <= (t.cacheReadStoragePct / 100) * p.rchar_per_s!;
+      })
+      .sort((a, b) => b.rchar_per_s! - a.rchar_per_s!)
+      .slice(0, t.maxSubjects)
+      .map((p): Finding => ({
+        subject: { kind: 'process', id: p.pid },
+        level: level(p.rchar_per_s, t.cacheReadBytesPerSec)!,
+        severity: 'info',
+        message: `${safeName(p.comm)} (${p.pid}) reads ${fmtBytes(p.rchar_per_s)}/s, ${fmtBytes(p.read_bytes_per_s)}/s of it from disk: served by the page cache`,
+        explain:
+          'Nearly everything this process reads comes from RAM: the files are already in the page cache. Its "disk" speed ' +
+          'is memory speed; a benchmark measured this way measures the cache, and the numbers will drop once the data no ' +
+          'longer fits in RAM or the cache is cold.',
+      }));
+  },
+};
+
+/** The thread and process rules, in display order. */
+export const THREAD_RULES: readonly HintRule[] = [switchMix, modeSwitchHeavy, cacheReads];
