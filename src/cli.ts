@@ -3,7 +3,8 @@
 import { derive } from './model/derive.js';
 import type { Frame } from './model/frame.js';
 import type { Snapshot } from './model/snapshot.js';
-import { CSV_SECTIONS, CsvWriter, frameToJsonLine, sectionRows } from './output/dump.js';
+import { evaluateHints, initialHintState } from './hints/engine.js';
+import { CSV_SECTIONS, CsvWriter, dumpRecord, recordToJsonLine, sectionRows } from './output/dump.js';
 import type { CsvSection } from './output/dump.js';
 import { Sampler } from './sources/sampler.js';
 import { runTui } from './ui/app.js';
@@ -181,14 +182,25 @@ async function printFrames(opts: CliOptions, print: (frame: Frame) => string): P
 /** `whytop dump`: JSON lines or CSV rows per frame. */
 function runDump(opts: CliOptions): Promise<number> {
   const csv = new CsvWriter();
-  return printFrames(opts, (frame) => (opts.format === 'csv' ? csv.write(sectionRows(frame, opts.section)) : frameToJsonLine(frame) + '\n'));
+  let hintState = initialHintState();
+  return printFrames(opts, (frame) => {
+    const evaluated = evaluateHints(hintState, frame);
+    hintState = evaluated.state;
+    const record = dumpRecord(frame, evaluated.hints);
+    return opts.format === 'csv' ? csv.write(sectionRows(record, opts.section)) : recordToJsonLine(record) + '\n';
+  });
 }
 
 /** Batch mode: a plain text table per frame, as wide as the terminal or $COLUMNS (default 160). */
 function runBatch(opts: CliOptions): Promise<number> {
   const width = process.stdout.columns || Number(process.env.COLUMNS) || 160;
   const state = initialState(opts.intervalMs ?? 1000);
-  return printFrames({ ...opts, detail: false }, (frame) => batchText(frame, state, width));
+  let hintState = initialHintState();
+  return printFrames({ ...opts, detail: false }, (frame) => {
+    const evaluated = evaluateHints(hintState, frame);
+    hintState = evaluated.state;
+    return batchText(frame, evaluated.hints, state, width);
+  });
 }
 
 /** Runs whytop with the given arguments; resolves to the exit status. */

@@ -165,6 +165,12 @@ export const METRICS: readonly MetricDef[] = [
   { id: 'processes[].rss_shmem_bytes', label: 'SHM', unit: 'bytes', sources: PSTATUS, meaning: 'resident shared memory (RssShmem)' },
   { id: 'processes[].swap_bytes', label: 'SWAP', unit: 'bytes', sources: PSTATUS, meaning: 'anonymous memory of the process that sits in swap (VmSwap)' },
   { id: 'processes[].vsz_bytes', label: 'VSZ', unit: 'bytes', sources: PSTATUS, meaning: 'virtual size: mapped, not necessarily backed by RAM (VmSize)' },
+  { id: 'hints[].id', label: 'hint', unit: 'text', sources: [], meaning: 'which rule fired (swapping, cpu-saturated, idle-but-blocked, ...)' },
+  { id: 'hints[].severity', label: 'sev', unit: 'text', sources: [], meaning: 'info, warn or crit' },
+  { id: 'hints[].subject.kind', label: 'about', unit: 'text', sources: [], meaning: 'what the hint is about: system, cpu, memory, process or thread' },
+  { id: 'hints[].subject.id', label: 'id', unit: 'id', sources: [], meaning: 'CPU number, pid or tid of the subject (absent for system and memory)' },
+  { id: 'hints[].subject.pid', label: 'pid', unit: 'id', sources: [], meaning: 'process of a thread subject' },
+  { id: 'hints[].message', label: 'message', unit: 'text', sources: [], meaning: 'one line with the numbers that triggered the hint' },
 ];
 
 /** The catalog entry for an id, or undefined. */

@@ -1,16 +1,28 @@
 // `whytop dump` output: a frame as one JSON line, or as CSV rows of one section.
+import type { Hint } from '../hints/types.js';
 import type { Frame } from '../model/frame.js';
 import { escapeControl, toSafeJson } from './text.js';
 
 /** Sections a CSV dump can print, one table each. */
-export const CSV_SECTIONS = ['threads', 'processes', 'cpus', 'system', 'memory', 'softirqs'] as const;
+export const CSV_SECTIONS = ['threads', 'processes', 'cpus', 'system', 'memory', 'softirqs', 'hints'] as const;
+
+/** A hint as dump prints it: without the long explanation. */
+export type DumpHint = Omit<Hint, 'explain'>;
+
+/** One dump record: the frame plus the hints active at it. */
+export type DumpRecord = Frame & { hints: DumpHint[] };
+
+/** The dump record of a frame and its active hints. */
+export function dumpRecord(frame: Frame, hints: readonly Hint[]): DumpRecord {
+  return { ...frame, hints: hints.map(({ explain: _explain, ...h }) => h) };
+}
 
 /** Name of a CSV section. */
 export type CsvSection = (typeof CSV_SECTIONS)[number];
 
-/** A frame as one JSON line (rates rounded to what the kernel's counters can tell apart). */
-export function frameToJsonLine(frame: Frame): string {
-  return toSafeJson(roundNumbers(frame));
+/** A dump record as one JSON line (rates rounded to what the kernel's counters can tell apart). */
+export function recordToJsonLine(record: DumpRecord): string {
+  return toSafeJson(roundNumbers(record));
 }
 
 /** Rounds every non-integer number to 3 decimals (the counters do not carry more). */
@@ -35,8 +47,8 @@ function flatten(prefix: string, value: unknown, out: Row): Row {
   return out;
 }
 
-/** The rows of one section of a frame, each starting with the frame's time. */
-export function sectionRows(frame: Frame, section: CsvSection): Row[] {
+/** The rows of one section of a record, each starting with the frame's time. */
+export function sectionRows(frame: DumpRecord, section: CsvSection): Row[] {
   const time = frame.time;
   switch (section) {
     case 'threads':
@@ -47,6 +59,8 @@ export function sectionRows(frame: Frame, section: CsvSection): Row[] {
       return frame.cpus.map((c) => ({ time, ...c }));
     case 'memory':
       return [{ time, ...frame.memory }];
+    case 'hints':
+      return frame.hints.map((h) => ({ time, id: h.id, severity: h.severity, kind: h.subject.kind, subject_id: h.subject.id ?? null, pid: h.subject.pid ?? null, message: h.message }));
     case 'softirqs':
       return Object.entries(frame.softirqs).flatMap(([type, perCpu]) =>
         perCpu.map((perSec, i) => ({ time, type, cpu: frame.softirq_cpus[i], per_s: perSec })),

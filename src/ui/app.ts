@@ -2,6 +2,8 @@
 // frame or key ends in exactly one screen.render(). The terminal is restored on every way out.
 import blessed from 'blessed';
 import * as os from 'node:os';
+import { evaluateHints, initialHintState } from '../hints/engine.js';
+import type { Hint } from '../hints/types.js';
 import { derive } from '../model/derive.js';
 import type { Frame } from '../model/frame.js';
 import type { Snapshot } from '../model/snapshot.js';
@@ -15,7 +17,7 @@ import { configPath, loadSettings, saveSettings } from './config.js';
 import { ThreadHistory } from './history.js';
 import { followSelection, handleKey, scrollToSelection } from './keys.js';
 import type { Effect } from './keys.js';
-import { buildRows } from './rows.js';
+import { annotateHints, buildRows } from './rows.js';
 import type { ListRow } from './rows.js';
 import { listHeight, renderScreen } from './screen.js';
 import type { ScreenModel } from './screen.js';
@@ -93,6 +95,8 @@ export function runTui(opts: TuiOptions): Promise<number> {
     let rows: ListRow[] = [];
     let rowsKey = '';
     let kernelDetail: TaskKernelDetail | null = null;
+    let hintState = initialHintState();
+    let hints: Hint[] = [];
     let timer: NodeJS.Timeout | null = null;
     let finished = false;
 
@@ -115,8 +119,8 @@ export function runTui(opts: TuiOptions): Promise<number> {
       if (key === rowsKey) return;
       const col = sortColumn(state.listMode, state.sort.column);
       rows = buildRows(frame, state, (r) => col.value(r));
+      annotateHints(rows, hints);
       rowsKey = key;
-      state = followSelection(state, rows);
     };
 
     const render = (): void => {
@@ -124,6 +128,7 @@ export function runTui(opts: TuiOptions): Promise<number> {
       const width = screen.width as number;
       const height = screen.height as number;
       refreshRows();
+      state = followSelection(state, rows);
       state = scrollToSelection(state, rows.length, listHeight(frame, width, height));
       const model: ScreenModel = {
         frame,
@@ -134,6 +139,7 @@ export function runTui(opts: TuiOptions): Promise<number> {
         history,
         kernelDetail,
         modeLabel: 'LIVE',
+        hints,
       };
       box.setContent(renderScreen(model, state, width, height).join('\n'));
       screen.render();
@@ -143,6 +149,9 @@ export function runTui(opts: TuiOptions): Promise<number> {
       const cur = sampler.sample(detailTids());
       if (prev) {
         frame = derive(prev, cur);
+        const evaluated = evaluateHints(hintState, frame);
+        hintState = evaluated.state;
+        hints = evaluated.hints;
         since = trackStateSince(since, frame);
         history.add(frame);
       }
@@ -240,6 +249,7 @@ export function runTui(opts: TuiOptions): Promise<number> {
         columns: columnsFor(state.listMode),
         users: [...new Set(frame?.processes.map((p) => p.user).filter((u): u is string => u !== null))].sort(),
         live: true,
+        hints,
       });
       const detailBefore = state.overlay?.kind === 'detail' ? state.overlay.tid : null;
       state = result.state;

@@ -1,5 +1,6 @@
 // Columns of the main list: what each shows, how wide, how it sorts, and which go first when the
 // terminal is too narrow. Meanings come from the metric catalog.
+import { classifyThread } from '../hints/workloadClass.js';
 import { metric } from '../model/metrics.js';
 import type { ListRow, SortValue } from './rows.js';
 import type { ListMode } from './state.js';
@@ -93,11 +94,17 @@ export const COLUMNS: readonly Column[] = [
   },
   { ...num('nice', 'NI', 3, 40, 'nice', (v) => (v === null ? NA : String(v))), value: (r) => r.thread?.nice ?? null, text: (r) => (r.thread?.nice == null ? NA : String(r.thread.nice)) },
   {
+    id: 'hint', header: '!', width: 1, right: false, priority: 92, modes: BOTH, metricId: null,
+    help: 'a hint is active about this thread or process (! warning or critical, i information): press w to read it',
+    value: (r) => (r.hint === 'crit' ? 3 : r.hint === 'warn' ? 2 : r.hint === 'info' ? 1 : null),
+    text: (r) => (r.hint === 'crit' || r.hint === 'warn' ? '!' : r.hint === 'info' ? 'i' : ' '),
+  },
+  {
     id: 'state', header: 'S', width: 1, right: false, priority: 90, modes: BOTH, metricId: 'threads[].state',
     value: (r) => r.thread?.state ?? null,
     text: (r) => r.thread?.state ?? NA,
   },
-  num('threads', 'THR', 4, 52, 'threads', (v) => (v === null ? NA : String(v)), PROCESS),
+  num('threads', 'THR', 5, 52, 'threads', (v) => (v === null ? NA : String(v)), PROCESS),
   num('cpu', 'CPU%', 5, 100, 'cpu_pct', fmtPct),
   num('usr', 'USR%', 5, 45, 'user_pct', fmtPct),
   num('sys', 'SYS%', 5, 56, 'system_pct', fmtPct),
@@ -117,6 +124,12 @@ export const COLUMNS: readonly Column[] = [
   procNum('mem', 'MEM%', 5, 57, 'mem_pct', fmtPct),
   procNum('swap', 'SWAP', 6, 20, 'swap_bytes', fmtBytes),
   num('time', 'TIME+', 9, 75, 'cpu_time_s', fmtCpuTime),
+  {
+    id: 'class', header: 'CLASS', width: 10, right: false, priority: 80, modes: BOTH, metricId: null,
+    help: 'what a busy thread is limited by: cpu-bound (mostly on a CPU), starved (waiting for a CPU), io-bound (in D), lock-wait or event-wait (sleeping in a futex, poll ...)',
+    value: (r) => (r.thread ? classifyThread(r.thread) : null),
+    text: (r) => (r.thread ? (classifyThread(r.thread) ?? '') : ''),
+  },
   {
     id: 'wchan', header: 'WCHAN', width: 14, right: false, priority: 30, modes: BOTH, metricId: 'threads[].wchan',
     value: (r) => r.thread?.wchan ?? null,

@@ -1,5 +1,6 @@
 // Key presses → new UI state plus effects for the app to carry out. Pure: everything it needs about
 // the screen comes in the context.
+import type { Hint } from '../hints/types.js';
 import type { Column } from './columns.js';
 import { compileFilter, rowTexts } from './rows.js';
 import type { ListRow } from './rows.js';
@@ -17,6 +18,8 @@ export interface KeyContext {
   users: string[];
   /** False in replay: no signals or renice. */
   live: boolean;
+  /** Active hints, most severe first (the `w` list). */
+  hints: readonly Hint[];
 }
 
 /** Something the app must do outside the state. */
@@ -49,6 +52,7 @@ export const KEY_HELP: ReadonlyArray<[string, string]> = [
   ['F2', 'choose columns'],
   ['Enter Esc', 'thread detail; back (Esc also cancels any prompt; arrows scroll help and detail)'],
   ['Tab 1-5', 'views: 1 threads, 2 states, 3 modes, 4 softirq, 5 memory'],
+  ['w', 'why: every active hint with its explanation; Enter goes to what it is about'],
   ['space Z', 'pause / resume sampling'],
   ['+ -', 'longer / shorter sampling interval'],
   ['k F9', "send a signal to the selected row's process (asks first)"],
@@ -183,6 +187,23 @@ function pickerKey(state: UiState, p: Picker, key: string, ctx: KeyContext): Key
   }
 }
 
+/** The state that shows a hint's subject: its thread or process selected, or its view. */
+export function jumpToSubject(state: UiState, hint: Hint): UiState {
+  const cleared = { ...state, overlay: null, filter: null, userFilter: null, stateFilter: null, scrollTop: 0, selectedIndex: 0 };
+  switch (hint.subject.kind) {
+    case 'thread':
+      return { ...cleared, view: 'threads', listMode: 'threads', selectedKey: hint.subject.id ?? null };
+    case 'process':
+      return { ...cleared, view: 'threads', listMode: 'processes', selectedKey: hint.subject.id ?? null };
+    case 'cpu':
+      return { ...state, overlay: null, view: 'softirq' };
+    case 'memory':
+      return { ...state, overlay: null, view: 'memory' };
+    case 'system':
+      return { ...state, overlay: null, view: hint.id === 'steal' ? 'modes' : 'states' };
+  }
+}
+
 function openPicker(state: UiState, purpose: Picker['purpose'], title: string, items: Picker['items'], index = 0): KeyResult {
   return done({ ...state, overlay: { kind: 'picker', purpose, title, items, index: Math.max(0, index) } });
 }
@@ -196,6 +217,13 @@ export function handleKey(state: UiState, key: string, ctx: KeyContext): KeyResu
   if (o?.kind === 'confirm') {
     if (key === 'y' || key === 'Y') return done({ ...state, overlay: null }, { type: o.action.type, pids: o.action.pids, signal: o.action.signal });
     return done({ ...state, overlay: null, message: 'cancelled' });
+  }
+  if (o?.kind === 'why') {
+    const n = ctx.hints.length;
+    if (['escape', 'q', 'w'].includes(key)) return done({ ...state, overlay: null });
+    if (key === 'up' || key === 'down') return done({ ...state, overlay: { kind: 'why', index: Math.max(0, Math.min(n - 1, o.index + (key === 'up' ? -1 : 1))) } });
+    if (key === 'enter' && ctx.hints[o.index]) return done(jumpToSubject(state, ctx.hints[o.index]));
+    return done(state);
   }
   if (o?.kind === 'help' || o?.kind === 'detail') {
     if (o.kind === 'help' ? ['escape', 'q', '?', 'h', 'f1', 'enter'].includes(key) : ['escape', 'backspace', 'q'].includes(key)) return done({ ...state, overlay: null });
@@ -262,6 +290,8 @@ export function handleKey(state: UiState, key: string, ctx: KeyContext): KeyResu
       const tid = row?.thread?.tid;
       return tid === undefined ? done(s) : done({ ...s, overlay: { kind: 'detail', tid, scroll: 0 } });
     }
+    case 'w':
+      return done({ ...s, overlay: { kind: 'why', index: 0 } });
     case 'tab':
       return done({ ...s, view: VIEWS[(VIEWS.indexOf(s.view) + 1) % VIEWS.length] }, { type: 'persist' });
     case '1':

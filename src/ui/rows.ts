@@ -1,5 +1,6 @@
 // The main list's rows: threads or processes of a frame, joined with their process (or main
 // thread), filtered and sorted as the UI state says, or laid out as a process tree.
+import type { Hint, Severity } from '../hints/types.js';
 import type { Frame, ProcessFrame, ThreadFrame } from '../model/frame.js';
 import type { SortSpec, UiState } from './state.js';
 
@@ -16,6 +17,28 @@ export interface ListRow {
   states: string;
   /** Tree drawing before the name (tree mode), e.g. "├─ ". */
   treePrefix: string;
+  /** The most severe active hint about this row's thread or process, if any. */
+  hint?: Severity;
+}
+
+const RANK: Record<Severity, number> = { crit: 3, warn: 2, info: 1 };
+
+/** Marks each row with the most severe hint about its thread (thread rows) or process. */
+export function annotateHints(rows: ListRow[], hints: readonly Hint[]): void {
+  const threads = new Map<number, Severity>();
+  const processes = new Map<number, Severity>();
+  const keep = (m: Map<number, Severity>, id: number, s: Severity): void => {
+    const old = m.get(id);
+    if (!old || RANK[s] > RANK[old]) m.set(id, s);
+  };
+  for (const h of hints) {
+    if (h.subject.id === undefined) continue;
+    if (h.subject.kind === 'thread') keep(threads, h.subject.id, h.severity);
+    if (h.subject.kind === 'process') keep(processes, h.subject.id, h.severity);
+  }
+  for (const row of rows) {
+    row.hint = row.kind === 'thread' ? threads.get(row.key) ?? (row.process ? processes.get(row.process.pid) : undefined) : processes.get(row.key);
+  }
 }
 
 /** A value a column sorts by. */

@@ -7,7 +7,8 @@ import type { Column } from './columns.js';
 import { safeName } from './format.js';
 import type { ThreadHistory } from './history.js';
 import { headerLines } from './panels/header.js';
-import { confirmLines, detailLines, helpLines, pickerLines } from './panels/overlays.js';
+import type { Hint } from '../hints/types.js';
+import { confirmLines, detailLines, helpLines, pickerLines, severityTone, whyLines } from './panels/overlays.js';
 import { tableLines } from './panels/table.js';
 import { memoryView, modesView, softirqView, statesView } from './panels/views.js';
 import type { ListRow } from './rows.js';
@@ -32,11 +33,21 @@ export interface ScreenModel {
   kernelDetail: TaskKernelDetail | null;
   /** "LIVE" or "REPLAY ..." as the status bar shows it. */
   modeLabel: string;
+  /** Active hints, most severe first. */
+  hints: readonly Hint[];
+}
+
+/** The hints line under the header: the most severe hint, and how many more `w` lists. */
+function hintsLine(hints: readonly Hint[]): string {
+  if (hints.length === 0) return tone('dim', esc('hints: nothing unusual'));
+  const first = hints[0];
+  const more = hints.length > 1 ? tone('dim', esc(`  (+${hints.length - 1} more: w)`)) : tone('dim', esc('  (w: why)'));
+  return paint(severityTone(first.severity), `${first.severity === 'info' ? 'i' : '!'} ${first.message}`) + more;
 }
 
 /** Rows the main list has room for under the header at this size. */
 export function listHeight(frame: Frame | null, width: number, height: number): number {
-  const header = frame ? headerLines(frame, width, height).length : 0;
+  const header = frame ? headerLines(frame, width, height).length + 1 : 0;
   return Math.max(1, height - header - 1 - 1);
 }
 
@@ -92,6 +103,8 @@ function overlayLines(model: ScreenModel, state: UiState, width: number, height:
       return pickerLines(o, height);
     case 'confirm':
       return confirmLines(o);
+    case 'why':
+      return whyLines(model.hints, o, width);
     default:
       return null;
   }
@@ -107,7 +120,7 @@ export function renderScreen(model: ScreenModel, state: UiState, width: number, 
   if (!model.frame) {
     lines.push(esc('whytop: taking the first samples…'));
   } else {
-    lines.push(...headerLines(model.frame, width, height));
+    lines.push(...headerLines(model.frame, width, height), hintsLine(model.hints));
     const viewHeight = height - lines.length - 1;
     const overlay = overlayLines(model, state, width, viewHeight);
     let body = overlay ?? viewLines(model, state, width, viewHeight);

@@ -43,8 +43,14 @@ export interface Confirm {
 /** A page of text over the main view, scrolled by `scroll` lines. */
 export type Page = { kind: 'help'; scroll: number } | { kind: 'detail'; tid: number; scroll: number };
 
+/** The list of active hints with their explanations (`w`); `index` is the selected hint. */
+export interface WhyList {
+  kind: 'why';
+  index: number;
+}
+
 /** Something drawn over the main view. */
-export type Overlay = Page | Prompt | Picker | Confirm;
+export type Overlay = Page | WhyList | Prompt | Picker | Confirm;
 
 /** Everything the user controls. */
 export interface UiState {

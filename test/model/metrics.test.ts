@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { derive } from '../../src/model/derive.js';
 import { METRICS } from '../../src/model/metrics.js';
+import { dumpRecord } from '../../src/output/dump.js';
 import { Sampler } from '../../src/sources/sampler.js';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/proc/threads');
@@ -21,12 +22,13 @@ function paths(value: unknown, prefix: string, out: Set<string>): Set<string> {
   return out;
 }
 
-function fixtureFrame() {
+/** A dump record from the fixture tree, with one hint of every field. */
+function fixtureRecord() {
   const sampler = new Sampler({ procRoot: FIXTURE, noNative: true });
   const a = sampler.sample('all');
   const b = sampler.sample('all');
   sampler.close();
-  return derive(a, b);
+  return dumpRecord(derive(a, b), [{ id: 'x', severity: 'info', subject: { kind: 'thread', id: 1, pid: 1 }, message: 'm', explain: 'e' }]);
 }
 
 describe('metric catalog', () => {
@@ -39,8 +41,8 @@ describe('metric catalog', () => {
     }
   });
 
-  it('lists exactly the fields a frame has', () => {
-    const framePaths = paths(fixtureFrame(), '', new Set());
+  it('lists exactly the fields a dump record has', () => {
+    const framePaths = paths(fixtureRecord(), '', new Set());
     expect([...framePaths].filter((p) => !METRICS.some((m) => m.id === p))).toEqual([]);
     expect(METRICS.map((m) => m.id).filter((id) => !framePaths.has(id))).toEqual([]);
   });

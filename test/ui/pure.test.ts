@@ -1,6 +1,5 @@
 // The TUI's pure parts: formatting, tagged-text measuring, column fitting, rows, keys.
 import { describe, expect, it } from 'vitest';
-import type { Frame, ProcessFrame, ThreadFrame } from '../../src/model/frame.js';
 import { COLUMNS, columnsFor, fitColumns, sortColumn } from '../../src/ui/columns.js';
 import { displayWidth, fit, fmtBytes, fmtCount, fmtCpuTime, fmtPct, safeName } from '../../src/ui/format.js';
 import { followSelection, handleKey, scrollToSelection } from '../../src/ui/keys.js';
@@ -12,40 +11,7 @@ import type { UiState } from '../../src/ui/state.js';
 import { clipTagged, padTagged, stripTags, taggedWidth } from '../../src/ui/tagged.js';
 import { esc, paint } from '../../src/ui/style.js';
 import { ThreadHistory } from '../../src/ui/history.js';
-
-function thread(tid: number, pid: number, over: Partial<ThreadFrame> = {}): ThreadFrame {
-  return {
-    pid, tid, comm: `t${tid}`, state: 'S', uid: 0, user: 'root', nice: 0, priority: 20, processor: 0, cpu_time_s: 1,
-    cpu_pct: 0, user_pct: 0, system_pct: 0, runq_wait_pct: 0, vcsw_per_s: 0, ivcsw_per_s: 0, minflt_per_s: 0, majflt_per_s: 0,
-    syscr_per_s: null, syscw_per_s: null, rchar_per_s: null, read_bytes_per_s: null, wchar_per_s: null, write_bytes_per_s: null, wchan: null,
-    ...over,
-  };
-}
-
-function proc(pid: number, over: Partial<ProcessFrame> = {}): ProcessFrame {
-  return {
-    pid, ppid: null, comm: `p${pid}`, cmdline: `/bin/p${pid}`, cgroup: '/', uid: 0, user: 'root', threads: 1, cpu_time_s: 1, cpu_pct: 0,
-    user_pct: 0, system_pct: 0, runq_wait_pct: 0, vcsw_per_s: 0, ivcsw_per_s: 0, minflt_per_s: 0, majflt_per_s: 0, syscr_per_s: 0, syscw_per_s: 0,
-    rchar_per_s: 0, wchar_per_s: 0, read_bytes_per_s: 0, write_bytes_per_s: 0, mem_pct: 1, rss_bytes: 1024, rss_anon_bytes: 512,
-    rss_file_bytes: 512, rss_shmem_bytes: 0, swap_bytes: 0, vsz_bytes: 4096, ...over,
-  };
-}
-
-function frameWith(threads: ThreadFrame[], processes: ProcessFrame[]): Frame {
-  return {
-    time: '2026-11-26T00:00:00.000Z', interval_s: 1,
-    sampler: { backend: 'native', backend_reason: null, sample_ms: 5, sample_cpu_ms: 4 },
-    host: { hostname: 'h', kernel_release: '6.1', kpti_active: false },
-    cpus: [{ cpu: 0, user_pct: 50, nice_pct: 0, system_pct: 10, irq_pct: 0, softirq_pct: 5, iowait_pct: 0, steal_pct: 0, idle_pct: 35 }],
-    cpu_total: { user_pct: 50, nice_pct: 0, system_pct: 10, irq_pct: 0, softirq_pct: 5, iowait_pct: 0, steal_pct: 0, idle_pct: 35 },
-    system: { ctxsw_per_s: 1000, interrupts_per_s: 500, forks_per_s: 1, procs_running: 2, procs_blocked: 0, runnable_waiting: 1, online_cpus: 1, load1: 1, load5: 1, load15: 1 },
-    threads_by_state: { R: 1, S: threads.length - 1, D: 0, Z: 0, T: 0, I: 0 },
-    softirq_cpus: [0], softirqs: { NET_RX: [10], TIMER: [100] },
-    memory: { total_bytes: 1 << 30, free_bytes: 1 << 28, available_bytes: 1 << 29, anon_bytes: 1 << 27, page_cache_bytes: 1 << 28, shmem_bytes: 1 << 20, buffers_bytes: 1 << 20, slab_bytes: 1 << 24, slab_reclaimable_bytes: 1 << 23, dirty_bytes: 0, writeback_bytes: 0, swap_total_bytes: 0, swap_used_bytes: 0, swap_cached_bytes: 0 },
-    paging: { pswpin_per_s: 0, pswpout_per_s: 0, pgmajfault_per_s: 0, pgfault_per_s: 10, pgpgin_kb_per_s: 0, pgpgout_kb_per_s: 0, pgscan_kswapd_per_s: 0, pgscan_direct_per_s: 0, pgsteal_per_s: 0 },
-    pressure: null, threads, processes,
-  };
-}
+import { frameWith, proc, thread } from '../model/frameBuilder.js';
 
 const F = frameWith(
   [thread(1, 1, { cpu_pct: 5 }), thread(10, 10, { cpu_pct: 50, state: 'R', comm: 'busy' }), thread(11, 10, { cpu_pct: 20, comm: 'worker' }), thread(20, 20, { cpu_pct: null, state: 'D', user: 'bob', uid: 1000 })],
@@ -134,7 +100,7 @@ describe('rows', () => {
 describe('keys', () => {
   const s0 = initialState(1000);
   const rows = buildRows(F, s0, cpuValue(s0));
-  const ctx: KeyContext = { rows, pageSize: 2, columns: columnsFor('threads'), users: ['bob', 'root'], live: true };
+  const ctx: KeyContext = { rows, pageSize: 2, columns: columnsFor('threads'), users: ['bob', 'root'], live: true, hints: [] };
 
   it('move the selection and keep it on the same row when rows re-sort', () => {
     let s = handleKey(followSelection(s0, rows), 'down', ctx).state;
@@ -179,7 +145,7 @@ describe('keys', () => {
 describe('screen', () => {
   const model = (width: number) => ({
     frame: F, rows, columns: fitColumns('threads', [], width), allColumns: columnsFor('threads'),
-    since: new Map(), history: new ThreadHistory(), kernelDetail: null, modeLabel: 'LIVE',
+    since: new Map(), history: new ThreadHistory(), kernelDetail: null, modeLabel: 'LIVE', hints: [],
   });
   const s0 = initialState(1000);
   const rows = buildRows(F, s0, cpuValue(s0));

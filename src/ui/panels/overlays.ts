@@ -8,7 +8,8 @@ import type { Column } from '../columns.js';
 import { fit, fmtBytes, fmtCount, fmtDuration, fmtPct, NA, safeName } from '../format.js';
 import type { ThreadSeries } from '../history.js';
 import { KEY_HELP } from '../keys.js';
-import type { Confirm, Picker, ViewId } from '../state.js';
+import type { Hint, Severity } from '../../hints/types.js';
+import type { Confirm, Picker, ViewId, WhyList } from '../state.js';
 import { esc, paint, tone } from '../style.js';
 import { meter, sparkline } from './bars.js';
 
@@ -140,4 +141,38 @@ export function pickerLines(p: Picker, height: number): string[] {
 /** A confirmation question. */
 export function confirmLines(c: Confirm): string[] {
   return [title('Confirm'), '', paint('warn', safeName(c.question))];
+}
+
+/** The tone of a severity. */
+export function severityTone(s: Severity): 'crit' | 'warn' | 'title' {
+  return s === 'crit' ? 'crit' : s === 'warn' ? 'warn' : 'title';
+}
+
+/** Words wrapped to lines of at most `width` columns. */
+function wrap(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/)) {
+    if (line && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines;
+}
+
+/** Every active hint, the selected one with its explanation. */
+export function whyLines(hints: readonly Hint[], why: WhyList, width: number): string[] {
+  const lines = [title('Why: active hints'), tone('dim', esc('↑↓ choose, Enter go to what it is about, Esc back')), ''];
+  if (hints.length === 0) return [...lines, esc('No hints are active: nothing unusual in the last samples.')];
+  hints.forEach((h, i) => {
+    const head = `${h.severity.toUpperCase().padEnd(4)} ${h.message}`;
+    lines.push(i === why.index ? tone('selected', esc(fit(head, width))) : paint(severityTone(h.severity), head));
+    if (i === why.index) {
+      for (const l of wrap(h.explain, Math.max(20, width - 6))) lines.push(esc(`      ${l}`));
+      lines.push('');
+    }
+  });
+  return lines;
 }

@@ -31,6 +31,10 @@ function cellTone(column: Column, row: ListRow): 'crit' | 'warn' | null {
       return typeof v === 'number' && v >= 10 ? (v >= 50 ? 'crit' : 'warn') : null;
     case 'majf':
       return typeof v === 'number' && v > 0 ? 'warn' : null;
+    case 'hint':
+      return row.hint === 'crit' ? 'crit' : row.hint === 'warn' ? 'warn' : null;
+    case 'class':
+      return v === 'io-bound' ? 'crit' : v === 'starved' ? 'warn' : null;
     default:
       return null;
   }

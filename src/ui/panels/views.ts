@@ -78,6 +78,13 @@ export function modesView(frame: Frame, width: number, height: number): string[]
   lines.push(
     esc(`context switches/s ${fmtCount(frame.system.ctxsw_per_s)} (whole system)   interrupts/s ${fmtCount(frame.system.interrupts_per_s)}`),
     tone('dim', esc('syscalls/s and context switches per CPU: not available on the /proc tier (they need the eBPF or perf tier)')),
+    esc(
+      frame.host.kpti_active === true
+        ? 'KPTI (page-table isolation) is on: every syscall and context switch also flushes the TLB, so each crossing costs more.'
+        : frame.host.kpti_active === false
+          ? 'KPTI (page-table isolation) is off on this CPU: kernel crossings cost less than on CPUs that need it.'
+          : 'KPTI state unknown (no /sys/devices/system/cpu/vulnerabilities/meltdown).',
+    ),
     '',
     title('Threads spending the most time in the kernel'),
   );
