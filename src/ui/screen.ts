@@ -57,6 +57,7 @@ function statusLine(model: ScreenModel, state: UiState, width: number): string {
   const frame = model.frame;
   const parts: string[] = [];
   parts.push(state.paused ? paint('warn', 'PAUSED') : paint('ok', model.modeLabel));
+  if (state.message) parts.push(paint('warn', safeName(state.message)));
   parts.push(esc(`every ${state.intervalMs / 1000}s`));
   if (frame) {
     const s = frame.sampler;
@@ -69,7 +70,6 @@ function statusLine(model: ScreenModel, state: UiState, width: number): string {
   if (state.userFilter) parts.push(paint('warn', `user ${safeName(state.userFilter)}`));
   if (state.stateFilter) parts.push(paint('warn', `state ${state.stateFilter}`));
   parts.push(esc(`${model.rows.length} rows`));
-  if (state.message) parts.push(paint('warn', safeName(state.message)));
   const left = parts.join(tone('dim', ' │ '));
   const right = tone('dim', esc('F1 help  q quit'));
   return padTagged(left, Math.max(0, width - 16)) + right;
@@ -85,9 +85,9 @@ function viewLines(model: ScreenModel, state: UiState, width: number, height: nu
     case 'modes':
       return modesView(frame, width, height);
     case 'softirq':
-      return softirqView(frame, width);
+      return softirqView(frame, model.hints, width);
     case 'memory':
-      return memoryView(frame, width, height);
+      return memoryView(frame, model.hints, width, height);
   }
 }
 

@@ -206,6 +206,57 @@ describe.skipIf(!HAVE_TMUX)('the live TUI in a terminal (tmux)', () => {
     expect(lines.join('\n')).not.toContain('terminal too small');
   });
 
+  it('remembers sort, view and list mode across runs, and reports a broken config file', async () => {
+    await start();
+    pane.keys('H', 'M');
+    await pane.waitFor((l) => parseList(l).header.includes('THR') && l.some((x) => /MEM%▼/.test(x)), 'processes by memory');
+    pane.keys('q');
+    await pane.waitFor((l) => l.some((x) => x.includes('WHYTOP-EXITED 0')), 'exit');
+    const config = JSON.parse(fs.readFileSync(path.join(pane.configHome, 'whytop/config.json'), 'utf8'));
+    expect(config).toMatchObject({ listMode: 'processes', sort: { column: 'mem', descending: true } });
+    const again = new TmuxPane();
+    fs.mkdirSync(path.join(again.configHome, 'whytop'), { recursive: true });
+    fs.writeFileSync(path.join(again.configHome, 'whytop/config.json'), JSON.stringify(config));
+    pane.stop();
+    pane = again;
+    pane.start(WHYTOP);
+    await pane.waitFor((l) => parseList(l).header.includes('THR') && l.some((x) => /MEM%▼/.test(x)), 'settings restored');
+    pane.keys('q');
+    await pane.waitFor((l) => l.some((x) => x.includes('WHYTOP-EXITED 0')), 'exit');
+    pane.stop();
+    const broken = new TmuxPane();
+    fs.mkdirSync(path.join(broken.configHome, 'whytop'), { recursive: true });
+    fs.writeFileSync(path.join(broken.configHome, 'whytop/config.json'), '{ not json');
+    pane = broken;
+    pane.start(WHYTOP);
+    await pane.waitFor((l) => /config\.json is not valid JSON; ignoring it/.test(l.join('\n')) && parseList(l).header[0] === 'TID', 'broken config reported, defaults used');
+  });
+
+  it('sends a signal to the selected process after confirmation, and renices a thread', async () => {
+    const victim = spawn(path.join(dir, 'whytopzz'), ['600'], { stdio: 'ignore' });
+    const exited = new Promise((resolve) => victim.on('exit', (_code, signal) => resolve(signal)));
+    await start();
+    pane.keys('\\');
+    pane.type(`^whytopzz$`);
+    pane.keys('Enter');
+    await pane.waitFor((l) => parseList(l).rows.some((r) => r.TID === String(victim.pid)), 'filtered');
+    // Select the victim's row (single-threaded: its tid is its pid).
+    const rows = parseList(pane.screen()).rows;
+    const index = rows.findIndex((r) => r.TID === String(victim.pid));
+    expect(index).toBeGreaterThanOrEqual(0);
+    pane.keys('Home');
+    for (let i = 0; i < index; i++) pane.keys('Down');
+    pane.keys('F8');
+    await pane.waitFor((l) => l.join('\n').includes('nice +1 for 1 thread'), 'renice message');
+    expect(Number(fs.readFileSync(`/proc/${victim.pid}/stat`, 'utf8').split(') ')[1].split(' ')[16])).toBe(1);
+    pane.keys('k');
+    await pane.waitFor((l) => l.some((x) => x.includes('Send signal')), 'signal picker');
+    pane.keys('Enter');
+    await pane.waitFor((l) => l.some((x) => x.includes(`send SIGTERM to process ${victim.pid}`)), 'confirmation');
+    pane.keys('y');
+    expect(await exited).toBe('SIGTERM');
+  });
+
   it('quits with q and restores the terminal', async () => {
     await start();
     pane.keys('q');

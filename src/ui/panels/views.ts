@@ -1,5 +1,6 @@
 // The views besides the main list: States, Modes, Softirq and Memory. Each is a pure function of the
 // frame (plus what the app tracks across frames) to lines of tagged text.
+import type { Hint } from '../../hints/types.js';
 import type { Frame, ThreadFrame } from '../../model/frame.js';
 import { STATE_GROUPS, stateGroup } from '../../model/threadState.js';
 import type { StateSince } from '../../model/threadState.js';
@@ -102,8 +103,13 @@ export function modesView(frame: Frame, width: number, height: number): string[]
 
 const HEAT: Tone[] = ['dim', 'ok', 'warn', 'crit'];
 
-/** CPU × softirq type heat map of softirqs/s, %si per CPU and ksoftirqd's CPU use. */
-export function softirqView(frame: Frame, width: number): string[] {
+/** The hints about one kind of subject, as lines under a view's title. */
+function hintLines(hints: readonly Hint[], kind: Hint['subject']['kind']): string[] {
+  return hints.filter((h) => h.subject.kind === kind).map((h) => paint(h.severity === 'info' ? 'title' : h.severity === 'crit' ? 'crit' : 'warn', `${h.severity === 'info' ? 'i' : '!'} ${h.message}`));
+}
+
+/** CPU × softirq type heat map of softirqs/s, %si per CPU and ksoftirqd's CPU use; CPUs with a hint marked '!'. */
+export function softirqView(frame: Frame, hints: readonly Hint[], width: number): string[] {
   const cpus = frame.softirq_cpus;
   const types = Object.keys(frame.softirqs);
   const lines = [title('Softirqs per second, by type and CPU (deferred interrupt work: network receive, timers, block I/O ...)')];
@@ -112,7 +118,9 @@ export function softirqView(frame: Frame, width: number): string[] {
   const maxCpus = Math.max(1, Math.floor((width - 10) / (cell + 1)));
   const shownCpus = cpus.slice(0, maxCpus);
   const max = Math.max(1, ...types.flatMap((t) => frame.softirqs[t].map((v) => v ?? 0)));
-  lines.push(tone('header', esc(fit('TYPE', 9) + ' ' + shownCpus.map((c) => fit(`CPU${c}`, cell, true)).join(' '))));
+  const flagged = new Set(hints.filter((h) => h.subject.kind === 'cpu').map((h) => h.subject.id));
+  lines.splice(1, 0, ...hintLines(hints, 'cpu'));
+  lines.push(tone('header', esc(fit('TYPE', 9) + ' ' + shownCpus.map((c) => fit(`${flagged.has(c) ? '!' : ''}CPU${c}`, cell, true)).join(' '))));
   for (const type of types) {
     const cells = shownCpus.map((_, i) => {
       const v = frame.softirqs[type][i];
@@ -143,12 +151,12 @@ export function softirqView(frame: Frame, width: number): string[] {
   return lines;
 }
 
-/** One stacked bar of RAM use, the numbers behind it, paging rates, and the top processes. */
-export function memoryView(frame: Frame, width: number, height: number): string[] {
+/** One stacked bar of RAM use, the numbers behind it, paging rates, the top processes, and memory hints. */
+export function memoryView(frame: Frame, hints: readonly Hint[], width: number, height: number): string[] {
   const m = frame.memory;
   const p = frame.paging;
   const share = (v: number | null): number | null => (v === null || !m.total_bytes ? null : (100 * v) / m.total_bytes);
-  const lines = [title('Memory: where RAM goes (anonymous can only go to swap; page cache is dropped cheaply)')];
+  const lines = [title('Memory: where RAM goes (anonymous can only go to swap; page cache is dropped cheaply)'), ...hintLines(hints, 'memory')];
   lines.push(
     meter('RAM', [
       { tone: 'anon', pct: share(m.anon_bytes) },
