@@ -203,68 +203,53 @@ function derivePressure(prev: Snapshot, cur: Snapshot, seconds: number): Pressur
   };
 }
 
-/** Key of a task or process across snapshots: a reused id with another start time is another task. */
-function identity(id: number, starttimeTicks: number): string {
-  return `${id}:${starttimeTicks}`;
-}
-
-/** Row index of every task of a snapshot by identity. */
-function indexTasks(tasks: TaskTable): Map<string, number> {
-  const index = new Map<string, number>();
-  for (let i = 0; i < tasks.count; i++) index.set(identity(tasks.tid[i], tasks.starttimeTicks[i]), i);
-  return index;
+/**
+ * For each row of `cur`, the row of the same task in `prev` (same id and start time: a reused id
+ * with another start time is another task), or -1.
+ */
+function matchRows(prevIds: Float64Array, prevStarts: Float64Array, prevCount: number, ids: Float64Array, starts: Float64Array, count: number): Int32Array {
+  const byId = new Map<number, number>();
+  for (let j = 0; j < prevCount; j++) byId.set(prevIds[j], j);
+  const match = new Int32Array(count);
+  for (let i = 0; i < count; i++) {
+    const j = byId.get(ids[i]);
+    match[i] = j !== undefined && prevStarts[j] === starts[i] ? j : -1;
+  }
+  return match;
 }
 
 /**
- * How to read one counter column of `cur` against `prev`: the previous value of a known task, 0 for
- * a task born during the interval (all its counts happened in it), or undefined (no rate).
+ * Rate per second of counter column `c` at row i against row j of `p`. A task not in the previous
+ * snapshot (j < 0) that was born during the interval did all of its counting in it (baseline 0);
+ * one that was not (it was missed, or its counters are unknown) gives no rate.
  */
-type Baseline = (column: Float64Array, prevColumn: Float64Array) => number | undefined;
-
-function baselineFor(prevRow: number | undefined, bornInInterval: boolean): Baseline {
-  if (prevRow !== undefined) return (_c, prevColumn) => prevColumn[prevRow];
-  return bornInInterval ? () => 0 : () => undefined;
+function columnRate(c: Float64Array, p: Float64Array, i: number, j: number, born: boolean, seconds: number): number | null {
+  return ratePerSec(j >= 0 ? p[j] : born ? 0 : NaN, c[i], seconds);
 }
 
-/** Per-thread counters that become rates, with the frame field each one feeds. */
-const THREAD_RATES = [
-  ['vcsw', 'vcsw_per_s'],
-  ['ivcsw', 'ivcsw_per_s'],
-  ['minflt', 'minflt_per_s'],
-  ['majflt', 'majflt_per_s'],
-  ['syscr', 'syscr_per_s'],
-  ['syscw', 'syscw_per_s'],
-  ['rchar', 'rchar_per_s'],
-  ['readBytes', 'read_bytes_per_s'],
-  ['wchar', 'wchar_per_s'],
-  ['writeBytes', 'write_bytes_per_s'],
-] as const;
+/** A rate as percent of one CPU, given how many units one CPU-second holds (CLK_TCK or 1e9 ns). */
+function percentOfCpu(perSec: number | null, unitsPerSec: number): number | null {
+  return perSec === null ? null : Math.min(100, (100 * perSec) / unitsPerSec);
+}
 
 function deriveThreads(prev: Snapshot, cur: Snapshot): ThreadFrame[] {
   const pt = prev.taskSample.tasks;
   const ct = cur.taskSample.tasks;
   const seconds = (cur.taskSample.monoNs - prev.taskSample.monoNs) / NS_PER_S;
   const clk = cur.host.clkTck;
-  const prevIndex = indexTasks(pt);
+  const match = matchRows(pt.tid, pt.starttimeTicks, pt.count, ct.tid, ct.starttimeTicks, ct.count);
   const procUid = new Map<number, number>();
   const procs = cur.taskSample.procs;
   for (let i = 0; i < procs.count; i++) procUid.set(procs.pid[i], procs.uid[i]);
   const threads: ThreadFrame[] = new Array(ct.count);
   for (let i = 0; i < ct.count; i++) {
-    const prevRow = prevIndex.get(identity(ct.tid[i], ct.starttimeTicks[i]));
-    const born = prevRow === undefined && isBornSince(prev, ct.starttimeTicks[i], clk);
-    const base = baselineFor(prevRow, born);
-    const rate = (column: Float64Array, prevColumn: Float64Array): number | null => ratePerSec(base(column, prevColumn), column[i], seconds);
-    const tickPct = (column: Float64Array, prevColumn: Float64Array): number | null => {
-      const perSec = rate(column, prevColumn);
-      return perSec === null ? null : Math.min(100, (100 * perSec) / clk);
-    };
-    const nsPct = (column: Float64Array, prevColumn: Float64Array): number | null => {
-      const perSec = rate(column, prevColumn);
-      return perSec === null ? null : Math.min(100, (100 * perSec) / NS_PER_S);
-    };
+    const j = match[i];
+    const born = j < 0 && isBornSince(prev, ct.starttimeTicks[i], clk);
+    const rate = (c: Float64Array, p: Float64Array): number | null => columnRate(c, p, i, j, born, seconds);
+    const userPct = percentOfCpu(rate(ct.utimeTicks, pt.utimeTicks), clk);
+    const systemPct = percentOfCpu(rate(ct.stimeTicks, pt.stimeTicks), clk);
     const uid = known(procUid.get(ct.pid[i]));
-    const thread: ThreadFrame = {
+    threads[i] = {
       pid: ct.pid[i],
       tid: ct.tid[i],
       comm: ct.comm[i],
@@ -275,30 +260,24 @@ function deriveThreads(prev: Snapshot, cur: Snapshot): ThreadFrame[] {
       priority: known(ct.priority[i]),
       processor: known(ct.processor[i]),
       cpu_time_s: known((ct.utimeTicks[i] + ct.stimeTicks[i]) / clk),
-      cpu_pct: nsPct(ct.runNs, pt.runNs) ?? sumOrNull(tickPct(ct.utimeTicks, pt.utimeTicks), tickPct(ct.stimeTicks, pt.stimeTicks)),
-      user_pct: tickPct(ct.utimeTicks, pt.utimeTicks),
-      system_pct: tickPct(ct.stimeTicks, pt.stimeTicks),
-      runq_wait_pct: nsPct(ct.waitNs, pt.waitNs),
-      vcsw_per_s: null,
-      ivcsw_per_s: null,
-      minflt_per_s: null,
-      majflt_per_s: null,
-      syscr_per_s: null,
-      syscw_per_s: null,
-      rchar_per_s: null,
-      read_bytes_per_s: null,
-      wchar_per_s: null,
-      write_bytes_per_s: null,
+      cpu_pct: percentOfCpu(rate(ct.runNs, pt.runNs), NS_PER_S) ?? (userPct === null || systemPct === null ? null : Math.min(100, userPct + systemPct)),
+      user_pct: userPct,
+      system_pct: systemPct,
+      runq_wait_pct: percentOfCpu(rate(ct.waitNs, pt.waitNs), NS_PER_S),
+      vcsw_per_s: rate(ct.vcsw, pt.vcsw),
+      ivcsw_per_s: rate(ct.ivcsw, pt.ivcsw),
+      minflt_per_s: rate(ct.minflt, pt.minflt),
+      majflt_per_s: rate(ct.majflt, pt.majflt),
+      syscr_per_s: rate(ct.syscr, pt.syscr),
+      syscw_per_s: rate(ct.syscw, pt.syscw),
+      rchar_per_s: rate(ct.rchar, pt.rchar),
+      read_bytes_per_s: rate(ct.readBytes, pt.readBytes),
+      wchar_per_s: rate(ct.wchar, pt.wchar),
+      write_bytes_per_s: rate(ct.writeBytes, pt.writeBytes),
       wchan: ct.wchan[i],
     };
-    for (const [column, field] of THREAD_RATES) thread[field] = rate(ct[column], pt[column]);
-    threads[i] = thread;
   }
   return threads;
-}
-
-function sumOrNull(a: number | null, b: number | null): number | null {
-  return a === null || b === null ? null : a + b;
 }
 
 /** True when a task that started at `starttimeTicks` (after boot) started after `prev` read its tasks. */
@@ -306,68 +285,70 @@ function isBornSince(prev: Snapshot, starttimeTicks: number, clkTck: number): bo
   return prev.uptimeS !== null && starttimeTicks / clkTck >= prev.uptimeS;
 }
 
-/** Sums a thread field over a process's threads; null when no thread has a value. */
-function sumField(threads: ThreadFrame[], field: keyof ThreadFrame): number | null {
-  let sum = 0;
-  let any = false;
+/** Thread fields a process row sums over its threads. */
+const SUMMED = ['cpu_time_s', 'cpu_pct', 'user_pct', 'system_pct', 'runq_wait_pct', 'vcsw_per_s', 'ivcsw_per_s', 'minflt_per_s', 'majflt_per_s'] as const;
+
+/** Per process row: the sum of each SUMMED field over its threads (NaN: no thread had a value), thread counts, and a representative thread. */
+function sumThreads(threads: ThreadFrame[], rowOfPid: Map<number, number>, procCount: number) {
+  const sums = SUMMED.map(() => new Float64Array(procCount).fill(NaN));
+  const counts = new Int32Array(procCount);
+  const main: Array<ThreadFrame | undefined> = new Array(procCount);
   for (const t of threads) {
-    const v = t[field];
-    if (typeof v === 'number') {
-      sum += v;
-      any = true;
+    const k = rowOfPid.get(t.pid);
+    if (k === undefined) continue;
+    counts[k]++;
+    if (main[k] === undefined || t.tid === t.pid) main[k] = t;
+    for (let f = 0; f < SUMMED.length; f++) {
+      const v = t[SUMMED[f]];
+      if (v !== null) sums[f][k] = Number.isNaN(sums[f][k]) ? v : sums[f][k] + v;
     }
   }
-  return any ? sum : null;
+  return { sums, counts, main };
 }
 
 function deriveProcesses(prev: Snapshot, cur: Snapshot, threads: ThreadFrame[], memTotalBytes: number | null): ProcessFrame[] {
   const procs: ProcTable = cur.taskSample.procs;
   const before: ProcTable = prev.taskSample.procs;
   const seconds = (cur.taskSample.monoNs - prev.taskSample.monoNs) / NS_PER_S;
-  const prevIndex = new Map<string, number>();
-  for (let i = 0; i < before.count; i++) prevIndex.set(identity(before.pid[i], before.starttimeTicks[i]), i);
+  const match = matchRows(before.pid, before.starttimeTicks, before.count, procs.pid, procs.starttimeTicks, procs.count);
   const tasks = cur.taskSample.tasks;
   const parentOf = new Map<number, number>();
   for (let i = 0; i < tasks.count; i++) if (!Number.isNaN(tasks.ppid[i])) parentOf.set(tasks.tid[i], tasks.ppid[i]);
-  const byPid = new Map<number, ThreadFrame[]>();
-  for (const t of threads) {
-    let list = byPid.get(t.pid);
-    if (!list) byPid.set(t.pid, (list = []));
-    list.push(t);
-  }
-  const out: ProcessFrame[] = [];
+  const rowOfPid = new Map<number, number>();
+  for (let i = 0; i < procs.count; i++) rowOfPid.set(procs.pid[i], i);
+  const { sums, counts, main } = sumThreads(threads, rowOfPid, procs.count);
+  const out: ProcessFrame[] = new Array(procs.count);
   for (let i = 0; i < procs.count; i++) {
     const pid = procs.pid[i];
-    const own = byPid.get(pid) ?? [];
-    const main = own.find((t) => t.tid === pid) ?? own[0];
-    const prevRow = prevIndex.get(identity(pid, procs.starttimeTicks[i]));
-    const born = prevRow === undefined && isBornSince(prev, procs.starttimeTicks[i], cur.host.clkTck);
-    const base = baselineFor(prevRow, born);
-    const ioRate = (column: Float64Array, prevColumn: Float64Array): number | null => ratePerSec(base(column, prevColumn), column[i], seconds);
+    const j = match[i];
+    const born = j < 0 && isBornSince(prev, procs.starttimeTicks[i], cur.host.clkTck);
+    const ioRate = (c: Float64Array, p: Float64Array): number | null => columnRate(c, p, i, j, born, seconds);
     const kb = (column: Float64Array): number | null => known(column[i] * KB);
+    const sum = (field: (typeof SUMMED)[number]): number | null => known(sums[SUMMED.indexOf(field)][i]);
     const rssAnon = kb(procs.rssAnonKb);
     const rssFile = kb(procs.rssFileKb);
     const rssShmem = kb(procs.rssShmemKb);
     const rss = rssAnon !== null && rssFile !== null && rssShmem !== null ? rssAnon + rssFile + rssShmem : null;
     const uid = known(procs.uid[i]);
-    out.push({
+    const rep = main[i];
+    out[i] = {
       pid,
-      ppid: main ? parentOf.get(main.tid) ?? null : null,
-      comm: main?.comm ?? '',
+      ppid: rep ? (parentOf.get(rep.tid) ?? null) : null,
+      comm: rep?.comm ?? '',
       cmdline: procs.cmdline[i],
       cgroup: procs.cgroup[i],
       uid,
       user: uid === null ? null : (cur.userNames[uid] ?? String(uid)),
-      threads: own.length,
-      cpu_time_s: sumField(own, 'cpu_time_s'),
-      cpu_pct: sumField(own, 'cpu_pct'),
-      user_pct: sumField(own, 'user_pct'),
-      system_pct: sumField(own, 'system_pct'),
-      runq_wait_pct: sumField(own, 'runq_wait_pct'),
-      vcsw_per_s: sumField(own, 'vcsw_per_s'),
-      ivcsw_per_s: sumField(own, 'ivcsw_per_s'),
-      minflt_per_s: sumField(own, 'minflt_per_s'),
-      majflt_per_s: sumField(own, 'majflt_per_s'),
+      threads: counts[i],
+      cpu_time_s: sum('cpu_time_s'),
+      cpu_pct: sum('cpu_pct'),
+      user_pct: sum('user_pct'),
+      system_pct: sum('system_pct'),
+      runq_wait_pct: sum('runq_wait_pct'),
+      vcsw_per_s: sum('vcsw_per_s'),
+      ivcsw_per_s: sum('ivcsw_per_s'),
+      minflt_per_s: sum('minflt_per_s'),
+      majflt_per_s: sum('majflt_per_s'),
       syscr_per_s: ioRate(procs.syscr, before.syscr),
       syscw_per_s: ioRate(procs.syscw, before.syscw),
       rchar_per_s: ioRate(procs.rchar, before.rchar),
@@ -381,7 +362,7 @@ function deriveProcesses(prev: Snapshot, cur: Snapshot, threads: ThreadFrame[], 
       rss_shmem_bytes: rssShmem,
       swap_bytes: kb(procs.vmSwapKb),
       vsz_bytes: kb(procs.vmSizeKb),
-    });
+    };
   }
   return out;
 }

@@ -183,3 +183,13 @@ export interface Frame {
   threads: ThreadFrame[];
   processes: ProcessFrame[];
 }
+
+/** Read + write syscalls per second (the io files' proxy for syscalls/s); null when neither is known. */
+export function rwSyscallsPerSec(x: Pick<ThreadFrame, 'syscr_per_s' | 'syscw_per_s'>): number | null {
+  return x.syscr_per_s === null && x.syscw_per_s === null ? null : (x.syscr_per_s ?? 0) + (x.syscw_per_s ?? 0);
+}
+
+/** Voluntary + involuntary context switches per second; null when neither is known. */
+export function switchesPerSec(x: Pick<ThreadFrame, 'vcsw_per_s' | 'ivcsw_per_s'>): number | null {
+  return x.vcsw_per_s === null && x.ivcsw_per_s === null ? null : (x.vcsw_per_s ?? 0) + (x.ivcsw_per_s ?? 0);
+}

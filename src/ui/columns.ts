@@ -1,6 +1,7 @@
 // Columns of the main list: what each shows, how wide, how it sorts, and which go first when the
 // terminal is too narrow. Meanings come from the metric catalog.
 import { classifyThread } from '../hints/workloadClass.js';
+import { rwSyscallsPerSec } from '../model/frame.js';
 import { metric } from '../model/metrics.js';
 import type { ListRow, SortValue } from './rows.js';
 import type { ListMode } from './state.js';
@@ -67,11 +68,6 @@ function procNum(id: string, header: string, width: number, priority: number, fi
   return { id, header, width, right: true, priority, modes: BOTH, metricId: `processes[].${field}`, value: pick, text: (row) => format(pick(row)) };
 }
 
-/** Sum of two nullable rates (null only when both are). */
-function addRates(a: number | null, b: number | null): number | null {
-  return a === null && b === null ? null : (a ?? 0) + (b ?? 0);
-}
-
 function commandText(row: ListRow): string {
   const name = row.kind === 'process' ? row.process?.cmdline || row.process?.comm || '' : row.thread?.comm ?? '';
   const kernelThread = row.kind === 'process' && row.process?.cmdline === '';
@@ -114,8 +110,8 @@ export const COLUMNS: readonly Column[] = [
   {
     id: 'rwsys', header: 'RWSC/s', width: 6, right: true, priority: 35, modes: BOTH, metricId: null,
     help: 'read + write syscalls per second from the io file: a proxy for syscalls/s (all syscalls need the eBPF tier); read only for rows on screen',
-    value: (r) => { const s = r.kind === 'thread' ? r.thread : r.process; return s ? addRates(s.syscr_per_s, s.syscw_per_s) : null; },
-    text: (r) => { const s = r.kind === 'thread' ? r.thread : r.process; return fmtCount(s ? addRates(s.syscr_per_s, s.syscw_per_s) : null); },
+    value: (r) => { const s = r.kind === 'thread' ? r.thread : r.process; return s ? rwSyscallsPerSec(s) : null; },
+    text: (r) => { const s = r.kind === 'thread' ? r.thread : r.process; return fmtCount(s ? rwSyscallsPerSec(s) : null); },
   },
   num('majf', 'MAJF/s', 6, 50, 'majflt_per_s', fmtCount),
   num('dread', 'DRD/s', 6, 48, 'read_bytes_per_s', fmtBytes, PROCESS),

@@ -1,4 +1,6 @@
-// The last minute of a few per-thread rates, for the detail view's sparklines.
+// The last minute of a few per-thread rates, for the detail view's sparklines. Kept for every
+// thread (the detail of any row must have its past at once) in compact Float32 rings.
+import { rwSyscallsPerSec, switchesPerSec } from '../model/frame.js';
 import type { Frame } from '../model/frame.js';
 
 /** Series kept per thread. */
@@ -10,38 +12,57 @@ export type HistorySeries = (typeof HISTORY_SERIES)[number];
 /** Recent values of each series for one thread (oldest first, null: no value that frame). */
 export type ThreadSeries = Record<HistorySeries, Array<number | null>>;
 
+/** One thread's rings: HISTORY_SERIES.length rings of `length` values (NaN: no value). */
+interface Rings {
+  comm: string;
+  values: Float32Array;
+  /** Frames recorded so far (the newest is at (filled - 1) % length). */
+  filled: number;
+  /** The frame count at which the thread was last seen. */
+  seen: number;
+}
+
 /** Keeps the last `length` frames' values per thread; threads that exit are forgotten. */
 export class ThreadHistory {
-  private readonly byTid = new Map<number, { comm: string; series: ThreadSeries }>();
+  private readonly byTid = new Map<number, Rings>();
+  private frames = 0;
 
   constructor(private readonly length = 60) {}
 
   /** Appends one frame's values. */
   add(frame: Frame): void {
-    const seen = new Set<number>();
+    this.frames++;
+    const n = this.length;
     for (const t of frame.threads) {
-      seen.add(t.tid);
-      let entry = this.byTid.get(t.tid);
-      if (!entry || entry.comm !== t.comm) {
-        entry = { comm: t.comm, series: { cpu_pct: [], csw_per_s: [], rwsc_per_s: [] } };
-        this.byTid.set(t.tid, entry);
+      let r = this.byTid.get(t.tid);
+      if (!r || r.comm !== t.comm) {
+        r = { comm: t.comm, values: new Float32Array(HISTORY_SERIES.length * n).fill(NaN), filled: 0, seen: 0 };
+        this.byTid.set(t.tid, r);
       }
-      const csw = t.vcsw_per_s === null && t.ivcsw_per_s === null ? null : (t.vcsw_per_s ?? 0) + (t.ivcsw_per_s ?? 0);
-      const rwsc = t.syscr_per_s === null && t.syscw_per_s === null ? null : (t.syscr_per_s ?? 0) + (t.syscw_per_s ?? 0);
-      this.push(entry.series.cpu_pct, t.cpu_pct);
-      this.push(entry.series.csw_per_s, csw);
-      this.push(entry.series.rwsc_per_s, rwsc);
+      const slot = r.filled % n;
+      r.values[slot] = t.cpu_pct ?? NaN;
+      r.values[n + slot] = switchesPerSec(t) ?? NaN;
+      r.values[2 * n + slot] = rwSyscallsPerSec(t) ?? NaN;
+      r.filled++;
+      r.seen = this.frames;
     }
-    for (const tid of this.byTid.keys()) if (!seen.has(tid)) this.byTid.delete(tid);
+    for (const [tid, r] of this.byTid) if (r.seen !== this.frames) this.byTid.delete(tid);
   }
 
-  /** The series of one thread, or null when it has none. */
+  /** The series of one thread, oldest first, or null when it has none. */
   get(tid: number): ThreadSeries | null {
-    return this.byTid.get(tid)?.series ?? null;
-  }
-
-  private push(list: Array<number | null>, value: number | null): void {
-    list.push(value);
-    if (list.length > this.length) list.shift();
+    const r = this.byTid.get(tid);
+    if (!r) return null;
+    const n = this.length;
+    const count = Math.min(r.filled, n);
+    const series = (s: number): Array<number | null> => {
+      const out: Array<number | null> = [];
+      for (let k = r.filled - count; k < r.filled; k++) {
+        const v = r.values[s * n + (k % n)];
+        out.push(Number.isNaN(v) ? null : v);
+      }
+      return out;
+    };
+    return { cpu_pct: series(0), csw_per_s: series(1), rwsc_per_s: series(2) };
   }
 }

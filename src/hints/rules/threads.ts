@@ -1,15 +1,11 @@
 // Per-thread and per-process rules: many small syscalls, what a thread's context switches say about
 // it, and reads served from the page cache.
+import { rwSyscallsPerSec, switchesPerSec } from '../../model/frame.js';
 import type { Frame, ThreadFrame } from '../../model/frame.js';
 import { fmtBytes, fmtCount, safeName } from '../../ui/format.js';
 import { level } from '../thresholds.js';
 import type { Thresholds } from '../thresholds.js';
 import type { Finding, HintRule } from '../types.js';
-
-/** read + write syscalls per second of a thread (io-file proxy), or null. */
-function rwSyscalls(t: ThreadFrame): number | null {
-  return t.syscr_per_s === null && t.syscw_per_s === null ? null : (t.syscr_per_s ?? 0) + (t.syscw_per_s ?? 0);
-}
 
 /** The busiest `max` threads that pass `keep`, by the given key. */
 function busiest(frame: Frame, t: Thresholds, keep: (th: ThreadFrame) => boolean, key: (th: ThreadFrame) => number): ThreadFrame[] {
@@ -31,13 +27,13 @@ const modeSwitchHeavy: HintRule = {
       const sys = th.system_pct ?? 0;
       const usr = th.user_pct ?? 0;
       if (usr >= sys) return null;
-      return level(sys, t.systemPct) ?? level(rwSyscalls(th), t.syscallsPerSec);
+      return level(sys, t.systemPct) ?? level(rwSyscallsPerSec(th), t.syscallsPerSec);
     };
     return busiest(frame, t, (th) => heavy(th) !== null, (th) => th.system_pct ?? 0).map((th): Finding => ({
       subject: { kind: 'thread', id: th.tid, pid: th.pid },
       level: heavy(th)!,
       severity: 'info',
-      message: `${safeName(th.comm)} (${th.tid}): ${th.system_pct?.toFixed(0) ?? '-'}% kernel vs ${th.user_pct?.toFixed(0) ?? '-'}% user, ${fmtCount(rwSyscalls(th))} r/w syscalls/s`,
+      message: `${safeName(th.comm)} (${th.tid}): ${th.system_pct?.toFixed(0) ?? '-'}% kernel vs ${th.user_pct?.toFixed(0) ?? '-'}% user, ${fmtCount(rwSyscallsPerSec(th))} r/w syscalls/s`,
       explain:
         'This thread spends more time in the kernel than in its own code: it crosses into kernel mode very often, ' +
         'usually through many small syscalls (tiny reads and writes, polling, locking). Each crossing has a fixed cost.' +
@@ -52,7 +48,7 @@ const switchMix: HintRule = {
   reads: ['threads[].vcsw_per_s', 'threads[].ivcsw_per_s'],
   minFrames: 3,
   evaluate(frame, t) {
-    const total = (th: ThreadFrame): number => (th.vcsw_per_s ?? 0) + (th.ivcsw_per_s ?? 0);
+    const total = (th: ThreadFrame): number => switchesPerSec(th) ?? 0;
     return busiest(frame, t, (th) => level(total(th), t.threadSwitchesPerSec) !== null, total).flatMap((th): Finding[] => {
       const sum = total(th);
       const invol = (100 * (th.ivcsw_per_s ?? 0)) / sum;

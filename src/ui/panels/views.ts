@@ -1,6 +1,7 @@
 // The views besides the main list: States, Modes, Softirq and Memory. Each is a pure function of the
 // frame (plus what the app tracks across frames) to lines of tagged text.
 import type { Hint } from '../../hints/types.js';
+import { rwSyscallsPerSec, switchesPerSec } from '../../model/frame.js';
 import type { Frame, ThreadFrame } from '../../model/frame.js';
 import { STATE_GROUPS, stateGroup } from '../../model/threadState.js';
 import type { StateSince } from '../../model/threadState.js';
@@ -90,12 +91,11 @@ export function modesView(frame: Frame, width: number, height: number): string[]
     title('Threads spending the most time in the kernel'),
   );
   const top = frame.threads
-    .filter((t) => (t.system_pct ?? 0) > 0 || (t.vcsw_per_s ?? 0) + (t.ivcsw_per_s ?? 0) > 0)
-    .sort((a, b) => (b.system_pct ?? 0) - (a.system_pct ?? 0) || (b.vcsw_per_s ?? 0) + (b.ivcsw_per_s ?? 0) - ((a.vcsw_per_s ?? 0) + (a.ivcsw_per_s ?? 0)))
+    .filter((t) => (t.system_pct ?? 0) > 0 || (switchesPerSec(t) ?? 0) > 0)
+    .sort((a, b) => (b.system_pct ?? 0) - (a.system_pct ?? 0) || (switchesPerSec(b) ?? 0) - (switchesPerSec(a) ?? 0))
     .slice(0, Math.max(0, height - lines.length - 1));
   const rows = top.map((t) => {
-    const rw = t.syscr_per_s === null && t.syscw_per_s === null ? null : (t.syscr_per_s ?? 0) + (t.syscw_per_s ?? 0);
-    return [String(t.tid), fmtPct(t.system_pct), fmtPct(t.user_pct), fmtCount(rw), fmtCount(t.vcsw_per_s), fmtCount(t.ivcsw_per_s), safeName(t.comm)];
+    return [String(t.tid), fmtPct(t.system_pct), fmtPct(t.user_pct), fmtCount(rwSyscallsPerSec(t)), fmtCount(t.vcsw_per_s), fmtCount(t.ivcsw_per_s), safeName(t.comm)];
   });
   lines.push(...table(['TID', 'SYS%', 'USR%', 'RWSC/s', 'VCSW/s', 'ICSW/s', 'COMMAND'], [7, 6, 6, 7, 7, 7, 0], rows, width));
   return lines;
