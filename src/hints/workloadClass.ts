@@ -17,8 +17,8 @@ export function classifyThread(t: ThreadFrame): WorkloadClass | null {
   const cpu = t.cpu_pct ?? 0;
   const wait = t.runq_wait_pct ?? 0;
   if (t.state === 'D') return 'io-bound';
-  if (cpu + wait < BUSY_PCT && t.state !== 'R') return null;
-  if (wait >= 30 || (t.state === 'R' && wait > cpu)) return 'starved';
+  if (cpu + wait < BUSY_PCT) return null;
+  if (wait >= 30 || wait > cpu) return 'starved';
   if (cpu >= 70) return 'cpu-bound';
   if (t.state === 'S' && t.wchan) {
     if (LOCK_WCHAN.test(t.wchan)) return 'lock-wait';

@@ -149,9 +149,14 @@ export function columnsFor(mode: ListMode): Column[] {
   return COLUMNS.filter((c) => c.modes.includes(kind) && !(mode === 'tree' && c.id === 'tid'));
 }
 
+/** Room the command column keeps before other columns are dropped (the tree needs more for its drawing). */
+const COMMAND_MIN = { threads: 24, processes: 28, tree: 40 } as const;
+
 /** The columns that fit in `width`: hidden ones removed, then the lowest priority dropped first. */
 export function fitColumns(mode: ListMode, hidden: readonly string[], width: number): Column[] {
-  const shown = columnsFor(mode).filter((c) => !hidden.includes(c.id) || c.id === 'command');
+  const shown = columnsFor(mode)
+    .filter((c) => !hidden.includes(c.id) || c.id === 'command')
+    .map((c) => (c.flex ? { ...c, width: Math.min(COMMAND_MIN[mode], Math.max(12, width - 20)) } : c));
   const total = (cols: Column[]): number => cols.reduce((sum, c) => sum + c.width + 1, 0);
   while (shown.length > 1 && total(shown) > width) {
     let lowest = 0;

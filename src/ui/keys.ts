@@ -72,13 +72,18 @@ export function select(state: UiState, rows: ListRow[], index: number): UiState 
   return { ...state, selectedIndex: Math.max(0, i), selectedKey: rows[i]?.key ?? null };
 }
 
-/** After the rows changed: keeps the selection on the same key, or on the same index if it left. */
+/**
+ * After the rows changed: keeps the selection on the same key, or on the same index if it left.
+ * Until the user picks a row (key null) the selection stays on its index: the top row at start.
+ */
 export function followSelection(state: UiState, rows: ListRow[]): UiState {
   if (state.selectedKey !== null) {
     const i = rows.findIndex((r) => r.key === state.selectedKey);
     if (i >= 0) return i === state.selectedIndex ? state : { ...state, selectedIndex: i };
+    return select(state, rows, state.selectedIndex);
   }
-  return select(state, rows, state.selectedIndex);
+  const i = Math.max(0, Math.min(rows.length - 1, state.selectedIndex));
+  return i === state.selectedIndex ? state : { ...state, selectedIndex: i };
 }
 
 /** Scrolls so the selection is visible in a list `visible` rows tall. */

@@ -37,7 +37,7 @@ const THEME: Record<Tone, string> = {
   anon: 'green-fg',
   cache: 'yellow-fg',
   shmem: 'magenta-fg',
-  slab: 'blue-fg',
+  slab: 'light-blue-fg',
   swap: 'red-fg',
   dim: 'light-black-fg',
   bold: 'bold',

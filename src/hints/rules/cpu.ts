@@ -1,9 +1,18 @@
 // CPU and scheduling rules: softirq load, steal, more runnable work than CPUs, and idle CPUs with
 // work blocked off-CPU.
-import type { Frame, ThreadFrame } from '../../model/frame.js';
+import type { Frame, PressureResourceFrame, ThreadFrame } from '../../model/frame.js';
 import { fmtCount, safeName } from '../../ui/format.js';
 import { level } from '../thresholds.js';
 import type { Finding, HintRule } from '../types.js';
+
+/**
+ * PSI "some" share of the last interval (from the stall totals), or the kernel's 10 s average when
+ * the interval has none: the average lags, so a burst that ended still shows in it for a while.
+ */
+export function psiNow(resource: PressureResourceFrame | null | undefined): number | null {
+  if (!resource) return null;
+  return resource.some_stall_pct ?? resource.some_avg10;
+}
 
 /** The softirq type with the highest rate on CPU `index` of the softirq arrays. */
 function dominantSoftirq(frame: Frame, index: number): { type: string; perSec: number } | null {
@@ -84,19 +93,25 @@ const runqueue: HintRule = {
   minFrames: 3,
   evaluate(frame, t) {
     const waiting = frame.system.runnable_waiting;
-    const psi = frame.pressure?.cpu?.some_avg10 ?? null;
-    const worstWait = Math.max(0, ...frame.threads.map((th) => th.runq_wait_pct ?? 0));
-    const lv = level(waiting, t.runnableWaiting) ?? level(psi, t.psiCpuSomePct) ?? level(worstWait, t.threadRunqWaitPct);
-    if (!lv) return [];
+    const psi = psiNow(frame.pressure?.cpu);
     const worst = [...frame.threads].sort((a, b) => (b.runq_wait_pct ?? 0) - (a.runq_wait_pct ?? 0))[0];
+    const worstWait = worst?.runq_wait_pct ?? null;
+    const byQueue = level(waiting, t.runnableWaiting);
+    const byPsi = level(psi, t.psiCpuSomePct);
+    const byThread = level(worstWait, t.threadRunqWaitPct);
+    const lv = byQueue ?? byPsi ?? byThread;
+    if (!lv) return [];
+    // Say what triggered it, so the line never contradicts its own numbers.
+    const evidence = [
+      byQueue ? `${frame.system.procs_running} runnable on ${frame.system.online_cpus} CPUs` : null,
+      byPsi ? `tasks waited for a CPU ${psi!.toFixed(0)}% of the time (PSI)` : null,
+      byThread ? `${safeName(worst.comm)} waits ${worstWait!.toFixed(0)}% for a CPU` : null,
+    ].filter((x) => x !== null);
     return [{
       subject: { kind: 'system' },
       level: lv,
       severity: (psi ?? 0) >= 2 * t.psiCpuSomePct.on ? 'crit' : 'warn',
-      message:
-        `more work than CPUs: ${frame.system.procs_running ?? '-'} runnable on ${frame.system.online_cpus ?? '-'} CPUs` +
-        (worst && (worst.runq_wait_pct ?? 0) > 0 ? `; ${safeName(worst.comm)} waits ${worst.runq_wait_pct!.toFixed(0)}% for a CPU` : '') +
-        (psi !== null ? `; PSI cpu ${psi.toFixed(0)}%` : ''),
+      message: `CPU-bound: ${evidence.join('; ')}`,
       explain:
         'Threads are runnable but sit on a run queue because every CPU is busy: they are CPU-bound and there is more demand ' +
         'than CPUs. The WAIT% column shows how long each waited; PSI cpu says how much of the time something was waiting. ' +
@@ -121,7 +136,7 @@ const idleButBlocked: HintRule = {
     if (idle === null || idle < t.cpuIdlePct) return [];
     const d = frame.threads_by_state.D ?? 0;
     const iowait = frame.cpu_total?.iowait_pct ?? null;
-    const psiIo = frame.pressure?.io?.some_avg10 ?? null;
+    const psiIo = psiNow(frame.pressure?.io);
     const lv = level(d, t.dThreads) ?? level(iowait, t.iowaitPct) ?? level(psiIo, t.psiIoSomePct);
     if (!lv) return [];
     return [{

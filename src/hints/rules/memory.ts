@@ -3,6 +3,7 @@
 import type { Frame } from '../../model/frame.js';
 import { fmtBytes, fmtCount } from '../../ui/format.js';
 import { level, levelBelow } from '../thresholds.js';
+import { psiNow } from './cpu.js';
 import type { Finding, HintRule } from '../types.js';
 
 const MEMORY = { kind: 'memory' } as const;
@@ -84,15 +85,22 @@ const directReclaim: HintRule = {
   minFrames: 1,
   evaluate(frame, t) {
     const scans = frame.paging.pgscan_direct_per_s;
-    const psi = frame.pressure?.memory?.some_avg10 ?? null;
-    const lv = level(scans, t.directScanPerSec) ?? level(psi, t.psiMemorySomePct);
+    const mem = frame.pressure?.memory;
+    const psi = psiNow(mem);
+    const full = mem ? (mem.full_stall_pct ?? mem.full_avg10) : null;
+    const byScans = level(scans, t.directScanPerSec);
+    const byPsi = level(psi, t.psiMemorySomePct);
+    const lv = byScans ?? byPsi;
     if (!lv) return [];
-    const full = frame.pressure?.memory?.full_avg10 ?? null;
+    const evidence = [
+      byScans ? `direct reclaim ${fmtCount(scans)} pages/s` : null,
+      byPsi ? `tasks stalled on memory ${psi!.toFixed(1)}% of the time (PSI${full ? `, all at once ${full.toFixed(1)}%` : ''})` : null,
+    ].filter((x) => x !== null);
     return [{
       subject: MEMORY,
       level: lv,
       severity: (full ?? 0) >= t.psiMemorySomePct.on ? 'crit' : 'warn',
-      message: `allocations stall: direct reclaim ${fmtCount(scans)} pages/s, PSI memory some ${psi?.toFixed(1) ?? '-'}% full ${full?.toFixed(1) ?? '-'}%`,
+      message: `allocations stall: ${evidence.join('; ')}`,
       explain:
         'Tasks asking for memory had to free some themselves (direct reclaim) instead of kswapd doing it in the background, ' +
         'and PSI says how much of the time tasks were stalled waiting for memory. Every allocation in these tasks is now ' +

@@ -39,10 +39,10 @@ export function meter(label: string, parts: BarPart[], text: string, width: numb
 
 const SPARK = '▁▂▃▄▅▆▇█';
 
-/** A sparkline of the values (null: a gap) scaled to their own maximum, `width` columns, newest right. */
+/** A sparkline of the values (null: a gap) scaled to their own maximum, at most `width` columns, newest last. */
 export function sparkline(values: ReadonlyArray<number | null>, width: number): string {
   const shown = values.slice(-width);
   const max = Math.max(0, ...shown.map((v) => v ?? 0));
   const chars = shown.map((v) => (v === null ? ' ' : max === 0 ? SPARK[0] : SPARK[Math.min(7, Math.floor((v / max) * 7.999))]));
-  return ' '.repeat(width - chars.length) + chars.join('');
+  return chars.join('');
 }

@@ -88,12 +88,13 @@ export function detailLines(
     '',
     title('Last minute'),
   );
-  const spark = (label: string, values: Array<number | null> | undefined, now: string): string =>
-    `${esc(fit(label, 22))} ${values && values.length ? paint('ok', sparkline(values, Math.min(60, width - 40))) : tone('dim', esc('(no history yet)'))} ${esc(now)}`;
+  const sparkWidth = Math.min(60, width - 60);
+  const spark = (label: string, values: Array<number | null> | undefined, t2: 'user' | 'softirq' | 'title', now: string): string =>
+    `${esc(fit(label, 22))} ${esc(fit(now, 22))} ${values && values.length ? paint(t2, sparkline(values, sparkWidth)) : tone('dim', esc('(no history yet)'))}`;
   lines.push(
-    spark('CPU %', series?.cpu_pct, pct(onCpu)),
-    spark('context switches/s', series?.csw_per_s, `vol ${fmtCount(t.vcsw_per_s)} invol ${fmtCount(t.ivcsw_per_s)}`),
-    spark('read+write syscalls/s', series?.rwsc_per_s, `${fmtCount(t.syscr_per_s)} r ${fmtCount(t.syscw_per_s)} w`),
+    spark('CPU %', series?.cpu_pct, 'user', pct(onCpu)),
+    spark('context switches/s', series?.csw_per_s, 'softirq', `vol ${fmtCount(t.vcsw_per_s)} invol ${fmtCount(t.ivcsw_per_s)}`),
+    spark('read+write syscalls/s', series?.rwsc_per_s, 'title', `${fmtCount(t.syscr_per_s)} r ${fmtCount(t.syscw_per_s)} w`),
     tone('dim', esc('  (read+write syscalls come from the io file: a proxy; counting all syscalls needs the eBPF tier)')),
     '',
     title('In the kernel'),

@@ -14,11 +14,23 @@ function title(text: string): string {
   return tone('title', tone('bold', esc(text)));
 }
 
-/** A table with right-aligned numeric cells and a left-aligned last column. */
-function table(header: string[], widths: number[], rows: string[][], width: number): string[] {
-  const line = (cells: string[]): string =>
-    cells.map((c, i) => (i === cells.length - 1 ? fit(c, Math.max(8, width - widths.slice(0, -1).reduce((a, b) => a + b + 1, 0))) : fit(c, widths[i], i > 0))).join(' ');
-  return [tone('header', esc(line(header))), ...rows.map((r) => esc(line(r)))];
+/** One table line: cells fitted to `widths` (right-aligned where `right`), the last taking the rest of `width`. */
+function tableLine(cells: string[], widths: number[], right: boolean[], width: number): string {
+  const rest = Math.max(8, width - widths.slice(0, -1).reduce((a, b) => a + b + 1, 0));
+  return cells.map((c, i) => fit(c, i === cells.length - 1 ? rest : widths[i], right[i] && i < cells.length - 1)).join(' ');
+}
+
+/** A table: a full-width header row, then rows; numbers right-aligned, text left-aligned. */
+function table(header: string[], widths: number[], right: boolean[], rows: string[][], width: number): string[] {
+  return [tone('header', esc(tableLine(header, widths, right, width))), ...rows.map((r) => esc(tableLine(r, widths, right, width)))];
+}
+
+/** The hints about one kind of subject that the hints line does not already show. */
+function hintLines(hints: readonly Hint[], kind: Hint['subject']['kind']): string[] {
+  return hints
+    .slice(1)
+    .filter((h) => h.subject.kind === kind)
+    .map((h) => paint(h.severity === 'info' ? 'title' : h.severity === 'crit' ? 'crit' : 'warn', `${h.severity === 'info' ? 'i' : '!'} ${h.message}`));
 }
 
 /** Threads grouped by state, blocked and CPU-starved first, with how long each has been so. */
@@ -31,10 +43,11 @@ export function statesView(frame: Frame, since: StateSince, width: number, heigh
     if (!list) groups.set(g, (list = []));
     list.push(t);
   }
-  const lines: string[] = [];
-  const widths = [7, 7, 8, 6, 6, 16, 0];
+  const widths = [7, 7, 8, 6, 6, 20, 0];
+  const right = [true, true, true, true, true, false, false];
   const header = ['TID', 'PID', 'FOR', 'CPU%', 'WAIT%', 'WCHAN', 'COMMAND'];
-  let budget = height;
+  const lines: string[] = [tone('header', esc(tableLine(header, widths, right, width)))];
+  let budget = height - 1;
   for (const g of STATE_GROUPS) {
     const list = groups.get(g.id) ?? [];
     if (list.length === 0) continue;
@@ -53,9 +66,8 @@ export function statesView(frame: Frame, since: StateSince, width: number, heigh
         const dur = s ? `${s.atLeast ? '≥' : ''}${fmtDuration(age(t))}` : NA;
         return [String(t.tid), String(t.pid), dur, fmtPct(t.cpu_pct), fmtPct(t.runq_wait_pct), t.wchan ? safeName(t.wchan) : NA, safeName(t.comm)];
       });
-      const block = table(header, widths, rows, width);
-      lines.push(...block);
-      budget -= block.length;
+      lines.push(...rows.map((r) => esc(tableLine(r, widths, right, width))));
+      budget -= rows.length;
     }
     if (list.length > shown.length) {
       lines.push(tone('dim', esc(`   … ${list.length - shown.length} more: press 1, then S and type ${g.id === 'Rw' ? 'R' : g.id} to list them all`)));
@@ -97,16 +109,11 @@ export function modesView(frame: Frame, width: number, height: number): string[]
   const rows = top.map((t) => {
     return [String(t.tid), fmtPct(t.system_pct), fmtPct(t.user_pct), fmtCount(rwSyscallsPerSec(t)), fmtCount(t.vcsw_per_s), fmtCount(t.ivcsw_per_s), safeName(t.comm)];
   });
-  lines.push(...table(['TID', 'SYS%', 'USR%', 'RWSC/s', 'VCSW/s', 'ICSW/s', 'COMMAND'], [7, 6, 6, 7, 7, 7, 0], rows, width));
+  lines.push(...table(['TID', 'SYS%', 'USR%', 'RWSC/s', 'VCSW/s', 'ICSW/s', 'COMMAND'], [7, 6, 6, 7, 7, 7, 0], [true, true, true, true, true, true, false], rows, width));
   return lines;
 }
 
 const HEAT: Tone[] = ['dim', 'ok', 'warn', 'crit'];
-
-/** The hints about one kind of subject, as lines under a view's title. */
-function hintLines(hints: readonly Hint[], kind: Hint['subject']['kind']): string[] {
-  return hints.filter((h) => h.subject.kind === kind).map((h) => paint(h.severity === 'info' ? 'title' : h.severity === 'crit' ? 'crit' : 'warn', `${h.severity === 'info' ? 'i' : '!'} ${h.message}`));
-}
 
 /** CPU × softirq type heat map of softirqs/s, %si per CPU and ksoftirqd's CPU use; CPUs with a hint marked '!'. */
 export function softirqView(frame: Frame, hints: readonly Hint[], width: number): string[] {
@@ -118,9 +125,8 @@ export function softirqView(frame: Frame, hints: readonly Hint[], width: number)
   const maxCpus = Math.max(1, Math.floor((width - 10) / (cell + 1)));
   const shownCpus = cpus.slice(0, maxCpus);
   const max = Math.max(1, ...types.flatMap((t) => frame.softirqs[t].map((v) => v ?? 0)));
-  const flagged = new Set(hints.filter((h) => h.subject.kind === 'cpu').map((h) => h.subject.id));
   lines.splice(1, 0, ...hintLines(hints, 'cpu'));
-  lines.push(tone('header', esc(fit('TYPE', 9) + ' ' + shownCpus.map((c) => fit(`${flagged.has(c) ? '!' : ''}CPU${c}`, cell, true)).join(' '))));
+  lines.push(tone('header', esc(fit(fit('TYPE', 9) + ' ' + shownCpus.map((c) => fit(`CPU${c}`, cell, true)).join(' '), width))));
   for (const type of types) {
     const cells = shownCpus.map((_, i) => {
       const v = frame.softirqs[type][i];
@@ -182,12 +188,13 @@ export function memoryView(frame: Frame, hints: readonly Hint[], width: number, 
       kv('all faults', fmtCount(p.pgfault_per_s)),
     ].join('   '),
     [
-      kv('reclaim scans: kswapd', fmtCount(p.pgscan_kswapd_per_s)),
+      kv('system-wide reclaim scans: kswapd', fmtCount(p.pgscan_kswapd_per_s)),
       kv('direct', fmtCount(p.pgscan_direct_per_s), (p.pgscan_direct_per_s ?? 0) > 0 ? 'warn' : undefined),
       kv('reclaimed', fmtCount(p.pgsteal_per_s)),
       kv('disk in', `${fmtCount(p.pgpgin_kb_per_s)} kB`),
       kv('out', `${fmtCount(p.pgpgout_kb_per_s)} kB`),
     ].join('   '),
+    tone('dim', esc('(reclaim forced by a memory cgroup limit is counted in that cgroup, not in these system-wide counters)')),
     '',
   );
   const room = Math.max(0, height - lines.length - 2);
