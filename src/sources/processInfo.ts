@@ -1,5 +1,6 @@
-// Per-process strings that rarely change: the command line and the cgroup. Read once per process
-// and cached by (pid, starttime, comm): exec changes the comm, so a new program is read again.
+// Per-process strings that rarely change: the command line and the cgroup. Read when a process is
+// first seen or execs (its comm changes), and refreshed on a rolling schedule: a process can be
+// moved to another cgroup (systemd, container runtimes do it) or rewrite its command line.
 import type { ProcTable, TaskTable } from '../model/snapshot.js';
 import { readProcText } from './procFile.js';
 
@@ -25,6 +26,11 @@ export function parseCgroup(text: string): string | null {
   return paths.get('memory') ?? paths.get('name=systemd') ?? unified ?? null;
 }
 
+/** Passes between refreshes of a process's cgroup (every process is refreshed within this many). */
+const CGROUP_REFRESH_PASSES = 2;
+/** Passes between refreshes of a process's command line. */
+const CMDLINE_REFRESH_PASSES = 10;
+
 interface CachedInfo {
   key: string;
   cmdline: string | null;
@@ -48,15 +54,19 @@ export class ProcessInfoCache {
       const pid = procs.pid[i];
       const key = `${procs.starttimeTicks[i]}:${mainComm.get(pid) ?? ''}`;
       let info = this.cache.get(pid);
-      if (!info || info.key !== key) {
+      const fresh = !info || info.key !== key;
+      if (fresh || (this.pass + pid) % CMDLINE_REFRESH_PASSES === 0) {
         const cmdline = readProcText(`${this.procRoot}/${pid}/cmdline`);
-        const cgroup = readProcText(`${this.procRoot}/${pid}/cgroup`);
-        info = { key, cmdline: cmdline === null ? null : parseCmdline(cmdline), cgroup: cgroup === null ? null : parseCgroup(cgroup), seenPass: 0 };
+        info = { key, cmdline: cmdline === null ? null : parseCmdline(cmdline), cgroup: info?.cgroup ?? null, seenPass: 0 };
         this.cache.set(pid, info);
       }
-      info.seenPass = this.pass;
-      procs.cmdline[i] = info.cmdline;
-      procs.cgroup[i] = info.cgroup;
+      if (fresh || (this.pass + pid) % CGROUP_REFRESH_PASSES === 0) {
+        const cgroup = readProcText(`${this.procRoot}/${pid}/cgroup`);
+        info!.cgroup = cgroup === null ? null : parseCgroup(cgroup);
+      }
+      info!.seenPass = this.pass;
+      procs.cmdline[i] = info!.cmdline;
+      procs.cgroup[i] = info!.cgroup;
     }
     for (const [pid, info] of this.cache) if (info.seenPass !== this.pass) this.cache.delete(pid);
   }

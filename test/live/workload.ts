@@ -1,0 +1,545 @@
+// Helpers for the live tests: start workloads and independent tools, sample `whytop dump` over the
+// same window as the tools, parse sysstat/procps output, and clean up whatever was started, even
+// when a test fails (stopAll in afterAll, plus a last-resort kill on process exit).
+//
+// Every process started here runs in its own process group (spawn detached), so stopping it stops
+// the children it forked too (stress-ng workers, the iperf3 server, ...); processes are only ever
+// killed by the ids recorded here.
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Frame, ProcessFrame, ThreadFrame } from '../../src/model/frame.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+export const BIN = path.join(ROOT, 'bin/whytop.js');
+
+/** Environment for tools: C locale and 24-hour ISO times, so their output parses the same everywhere. */
+const TOOL_ENV: NodeJS.ProcessEnv = { ...process.env, LC_ALL: 'C', LANG: 'C', S_TIME_FORMAT: 'ISO', S_COLORS: 'never' };
+
+export const IS_ROOT = typeof process.getuid === 'function' && process.getuid() === 0;
+export const IN_CI = Boolean(process.env.CI);
+
+// ---- prerequisites ------------------------------------------------------------------------------
+
+const EXTRA_PATH = ['/usr/local/sbin', '/usr/sbin', '/sbin'];
+
+/** Full path of an executable on PATH (or in the sbin directories), or null. */
+export function which(name: string): string | null {
+  const dirs = [...(process.env.PATH ?? '').split(':').filter(Boolean), ...EXTRA_PATH];
+  for (const dir of dirs) {
+    const full = path.join(dir, name);
+    try {
+      fs.accessSync(full, fs.constants.X_OK);
+      if (fs.statSync(full).isFile()) return full;
+    } catch {
+      // not here
+    }
+  }
+  return null;
+}
+
+/**
+ * Why a test cannot run here (a missing tool, not root, a missing kernel file), or null when it can.
+ * Callers skip with this reason in the test name and a console.warn, never silently.
+ */
+export function missingPrereqs(req: { tools?: string[]; root?: boolean; paths?: string[] }): string | null {
+  const missing: string[] = [];
+  if (req.root && !IS_ROOT) missing.push('root privileges');
+  for (const t of req.tools ?? []) if (which(t) === null) missing.push(`'${t}' on PATH`);
+  for (const p of req.paths ?? []) if (!fs.existsSync(p)) missing.push(p);
+  return missing.length === 0 ? null : `needs ${missing.join(', ')}`;
+}
+
+/** A test title that says why it is skipped (and warns once), or the plain title. */
+export function titled(title: string, skipReason: string | null): string {
+  if (skipReason === null) return title;
+  console.warn(`[live] SKIPPING "${title}": ${skipReason}`);
+  return `${title} [skipped: ${skipReason}]`;
+}
+
+// ---- processes ----------------------------------------------------------------------------------
+
+/** A process started by a live test. */
+export interface Started {
+  readonly name: string;
+  readonly pid: number;
+  readonly child: ChildProcess;
+  /** Resolves when the process has exited. */
+  readonly exit: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  stdout(): string;
+  stderr(): string;
+  running(): boolean;
+  /** Stops the process group (TERM, then KILL after a grace period) and waits for the exit. */
+  stop(graceMs?: number): Promise<void>;
+}
+
+const started = new Set<Started>();
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    try {
+      process.kill(pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Parent pid of every process, from /proc/PID/stat. */
+function ppidMap(): Map<number, number> {
+  const out = new Map<number, number>();
+  for (const name of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${name}/stat`, 'utf8');
+      const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(name), Number(rest[1]));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return out;
+}
+
+/** Pids of the direct children of `pid`. */
+export function childrenOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const [p, ppid] of ppidMap()) if (ppid === pid) out.push(p);
+  return out.sort((a, b) => a - b);
+}
+
+/** Pids of every descendant of `pid` (children, grandchildren, ...). */
+export function descendantsOf(pid: number): number[] {
+  const map = ppidMap();
+  const out: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const p = queue.shift()!;
+    for (const [child, ppid] of map) {
+      if (ppid === p) {
+        out.push(child);
+        queue.push(child);
+      }
+    }
+  }
+  return out;
+}
+
+/** True when the process exists and is not a zombie. */
+export function alive(pid: number): boolean {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+/** Starts `cmd args` in its own process group, capturing its output; stopAll() will stop it. */
+export function start(cmd: string, args: string[], opts: { name?: string; env?: NodeJS.ProcessEnv; cwd?: string } = {}): Started {
+  const child = spawn(cmd, args, { detached: true, stdio: ['ignore', 'pipe', 'pipe'], env: opts.env ?? TOOL_ENV, cwd: opts.cwd });
+  if (child.pid === undefined) throw new Error(`could not start ${cmd}`);
+  const pid = child.pid;
+  const out: string[] = [];
+  const err: string[] = [];
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => out.push(d));
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => err.push(d));
+  let done = false;
+  // 'exit': the process is gone; 'close': its output is also fully read (a child that inherited
+  // the pipes can hold that back). `exit` below is the latter, for tools whose output we parse.
+  const gone = new Promise<void>((resolve) => {
+    child.on('exit', () => resolve());
+    child.on('error', () => resolve());
+  });
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
+    child.on('error', () => {
+      done = true;
+      resolve({ code: null, signal: null });
+    });
+    child.on('close', (code, signal) => {
+      done = true;
+      resolve({ code, signal });
+    });
+  });
+  const handle: Started = {
+    name: opts.name ?? path.basename(cmd),
+    pid,
+    child,
+    exit,
+    stdout: () => out.join(''),
+    stderr: () => err.join(''),
+    running: () => !done,
+    async stop(graceMs = 3000) {
+      if (!done) {
+        const family = descendantsOf(pid);
+        killGroup(pid, 'SIGTERM');
+        const timer = setTimeout(() => {
+          killGroup(pid, 'SIGKILL');
+          for (const p of family) killGroup(p, 'SIGKILL');
+        }, graceMs);
+        await gone;
+        clearTimeout(timer);
+        // A descendant that left the group (or ignored TERM) must not outlive the test.
+        for (const p of family) if (alive(p)) killGroup(p, 'SIGKILL');
+        await Promise.race([exit, sleep(2000)]);
+      }
+      started.delete(handle);
+    },
+  };
+  started.add(handle);
+  void exit.then(() => {
+    if (!handle.running()) started.delete(handle);
+  });
+  return handle;
+}
+
+/** Runs a command to completion; resolves with its output (rejects on a non-zero exit unless allowed). */
+export async function run(cmd: string, args: string[], opts: { allowFail?: boolean; timeoutMs?: number } = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const p = start(cmd, args);
+  const timer = setTimeout(() => void p.stop(500), opts.timeoutMs ?? 30_000);
+  const { code } = await p.exit;
+  clearTimeout(timer);
+  started.delete(p);
+  const result = { code, stdout: p.stdout(), stderr: p.stderr() };
+  if (code !== 0 && !opts.allowFail) throw new Error(`${cmd} ${args.join(' ')} exited ${code}: ${result.stderr.trim()}`);
+  return result;
+}
+
+const tempDirs = new Set<string>();
+
+/** Stops every process still running that a live test started, and removes its temp dirs (call from afterAll). */
+export async function stopAll(): Promise<void> {
+  await Promise.all([...started].map((p) => p.stop()));
+  for (const dir of tempDirs) fs.rmSync(dir, { recursive: true, force: true });
+  tempDirs.clear();
+}
+
+// Last resort (a worker torn down mid-test): kill what is left, synchronously.
+process.on('exit', () => {
+  for (const p of started) if (p.running()) killGroup(p.pid, 'SIGKILL');
+});
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Polls `probe` until it returns a value other than null/undefined/false; throws after `timeoutMs`. */
+export async function waitFor<T>(what: string, probe: () => T | null | undefined | false, timeoutMs = 10_000, stepMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const v = probe();
+    if (v !== null && v !== undefined && v !== false) return v;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(stepMs);
+  }
+}
+
+/** The children of a stress-ng parent whose comm starts with `prefix` (its workers), once they exist. */
+export async function stressWorkers(stress: Started, prefix: string, count = 1): Promise<number[]> {
+  return waitFor(`${count} ${prefix} worker(s) of stress-ng ${stress.pid}`, () => {
+    if (!stress.running()) throw new Error(`stress-ng exited early: ${stress.stderr().trim()}`);
+    const kids = childrenOf(stress.pid).filter((p) => comm(p)?.startsWith(prefix));
+    return kids.length >= count ? kids : null;
+  });
+}
+
+/** comm of a process, or null. */
+export function comm(pid: number): string | null {
+  try {
+    return fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return null;
+  }
+}
+
+/** The one-letter state of a task (/proc/PID/task/TID/stat), or null. */
+export function taskState(pid: number, tid = pid): string | null {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    return stat[stat.lastIndexOf(')') + 2] ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** A value from /proc/PID/status in kB (VmRSS, VmSwap, ...), or null. */
+export function statusKb(pid: number, key: string): number | null {
+  try {
+    const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return m ? Number(m[1]) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** /proc/meminfo as name → kB. */
+export function meminfoKb(): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of fs.readFileSync('/proc/meminfo', 'utf8').split('\n')) {
+    const m = /^(\S+):\s+(\d+)/.exec(line);
+    if (m) out[m[1]] = Number(m[2]);
+  }
+  return out;
+}
+
+/** Compiles a C source into a temp dir; resolves to the binary's path. */
+export async function compileC(name: string, source: string): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'whytop-live-'));
+  tempDirs.add(dir);
+  fs.writeFileSync(path.join(dir, `${name}.c`), source);
+  await run(which('cc') ?? 'cc', ['-O2', '-o', path.join(dir, name), path.join(dir, `${name}.c`)]);
+  return path.join(dir, name);
+}
+
+// ---- whytop -------------------------------------------------------------------------------------
+
+/** A running `whytop dump`: frames arrive as they are printed. */
+export interface WhytopRun {
+  readonly proc: Started;
+  readonly frames: Frame[];
+  /** Resolves with every frame when whytop exits 0; rejects (with its stderr) otherwise. */
+  readonly done: Promise<Frame[]>;
+}
+
+/** Starts `whytop dump ARGS` (the real bin, as a user runs it); `onFrame` sees each frame on arrival. */
+export function whytop(args: string[], onFrame?: (frame: Frame, index: number) => void): WhytopRun {
+  const proc = start(process.execPath, [BIN, 'dump', ...args], { name: 'whytop', env: process.env });
+  const frames: Frame[] = [];
+  let pending = '';
+  proc.child.stdout!.on('data', (chunk: string) => {
+    pending += chunk;
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl);
+      pending = pending.slice(nl + 1);
+      if (line.trim() === '') continue;
+      const frame = JSON.parse(line) as Frame;
+      frames.push(frame);
+      onFrame?.(frame, frames.length - 1);
+    }
+  });
+  const done = proc.exit.then(({ code, signal }) => {
+    if (code !== 0) throw new Error(`whytop ${args.join(' ')} exited ${code ?? signal}: ${proc.stderr().trim()}`);
+    return frames;
+  });
+  done.catch(() => undefined); // awaited by callers that need it; never an unhandled rejection
+  return { proc, frames, done };
+}
+
+/** A tool to run over the same window as whytop: `args` must make it report `intervals` 1-second intervals. */
+export interface ToolSpec {
+  cmd: string;
+  args: string[];
+}
+
+/** What sampleAligned returns: per whytop instance `intervals` frames, and each tool's stdout. */
+export interface AlignedSample {
+  frames: Frame[][];
+  /** Per whytop instance, the frame whose (later) sample was taken as the tools started. */
+  atStart: Frame[];
+  tools: string[];
+  /** How late the tools started against whytop's sample boundary (ms; ~0-10 when aligned). */
+  toolLagMs: number;
+  /** Largest gap between one of whytop's sample times and the matching tool second boundary (ms). */
+  skewMs: number;
+}
+
+/**
+ * Samples whytop and the tools over the same 1-second intervals. Each whytop instance (one per
+ * entry of `whytopArgs`, e.g. [] and ['--no-native']) runs `whytop dump --interval 1000`. When the
+ * first instance's first frame arrives we know its wall-clock sample times (frame.time + k seconds:
+ * dump samples on a drift-free schedule), so the tools are started just before its next sample
+ * time that is still ahead: tool interval i then covers the same second as one of whytop's frames,
+ * whatever whytop's start-up or pass cost. Returns `intervals` aligned frames per instance.
+ */
+export async function sampleAligned(opts: {
+  intervals: number;
+  whytopArgs?: string[][];
+  tools: ToolSpec[];
+  settleFrames?: number;
+  /**
+   * For bursty quantities: when whytop's samples strayed further than this from the tools'
+   * seconds (its passes overran the interval on a crowded machine), sample again once, then fail
+   * saying so rather than compare different seconds.
+   */
+  maxSkewMs?: number;
+}): Promise<AlignedSample> {
+  for (let attempt = 1; ; attempt++) {
+    const result = await sampleAlignedOnce(opts);
+    if (opts.maxSkewMs === undefined || result.skewMs <= opts.maxSkewMs) return result;
+    const passes = Math.max(...result.frames[0].map((f) => f.sampler.sample_ms));
+    const why = `whytop's samples strayed up to ${result.skewMs} ms from the tools' seconds (its passes took up to ${Math.round(passes)} ms: the machine is crowded)`;
+    if (attempt >= 2) throw new Error(`cannot align whytop with the tools: ${why}`);
+    console.warn(`[live] ${why}; sampling again`);
+  }
+}
+
+async function sampleAlignedOnce(opts: { intervals: number; whytopArgs?: string[][]; tools: ToolSpec[]; settleFrames?: number }): Promise<AlignedSample> {
+  const intervalMs = 1000;
+  const settle = opts.settleFrames ?? 0; // frames to let pass first (whytop's first passes read more)
+  const instances = opts.whytopArgs ?? [[]];
+  let toolsStarted: Started[] = [];
+  let toolLagMs = 0;
+  let firstAligned = -1; // index of the first frame whose interval is the tools' first interval
+  let boundary = NaN; // wall time at which the tools took their first reading
+  let toolTimer: NodeJS.Timeout | undefined;
+  const runs = instances.map((extra, i) =>
+    // No --count: whytop runs until it is stopped (SIGTERM: it finishes cleanly, exit 0) once the
+    // aligned frames are in, however late its first frame came.
+    whytop(['--interval', String(intervalMs), ...extra], (frame, index) => {
+      if (i !== 0 || index !== settle) return;
+      const time0 = Date.parse(frame.time);
+      let k = 1;
+      while (time0 + k * intervalMs - Date.now() < 5) k++; // a sample time still ahead of us
+      if (k > 2) console.warn(`[live] whytop's first frame came ${Date.now() - time0} ms after its sample (crowded machine)`);
+      boundary = time0 + k * intervalMs;
+      firstAligned = settle + k + 1;
+      toolTimer = setTimeout(() => {
+        toolLagMs = Date.now() - boundary;
+        toolsStarted = opts.tools.map((t) => start(t.cmd, t.args));
+      }, boundary - Date.now() - 3); // exec + the tool's first read take a few ms
+    }),
+  );
+  try {
+    await waitFor(
+      'whytop frames covering the tools\' window',
+      () => {
+        for (const r of runs) if (!r.proc.running()) throw new Error(`whytop exited early: ${r.proc.stderr().trim()}`);
+        return firstAligned > 0 && runs.every((r) => r.frames.length >= firstAligned + opts.intervals) && toolsStarted.length === opts.tools.length;
+      },
+      (opts.intervals + settle) * intervalMs + 40_000, // generous: passes slow down a lot on a crowded machine
+      20,
+    );
+    const results = await Promise.all(toolsStarted.map(async (t) => ({ t, r: await t.exit })));
+    for (const { t, r } of results) if (r.code !== 0) throw new Error(`${t.name} exited ${r.code ?? r.signal}: ${t.stderr().trim()}`);
+    // How far whytop's actual sample times (a slow pass can delay the next one) strayed from the
+    // tools' second boundaries, over the aligned window.
+    let skewMs = Math.abs(toolLagMs);
+    for (let j = firstAligned - 1; j < firstAligned + opts.intervals; j++) {
+      skewMs = Math.max(skewMs, Math.abs(Date.parse(runs[0].frames[j].time) - (boundary + (j - firstAligned + 1) * intervalMs)));
+    }
+    if (skewMs > 50) console.warn(`[live] whytop's samples and the tools' seconds were up to ${skewMs} ms apart: windows only roughly aligned (crowded machine)`);
+    const frames = runs.map((r) => r.frames.slice(firstAligned, firstAligned + opts.intervals));
+    const atStart = runs.map((r) => r.frames[firstAligned - 1]);
+    return { frames, atStart, tools: toolsStarted.map((t) => t.stdout()), toolLagMs, skewMs };
+  } finally {
+    clearTimeout(toolTimer);
+    await Promise.all([...runs.map((r) => r.proc.stop()), ...toolsStarted.map((t) => t.stop())]);
+  }
+}
+
+export function threadOf(frame: Frame, tid: number): ThreadFrame | undefined {
+  return frame.threads.find((t) => t.tid === tid);
+}
+
+export function processOf(frame: Frame, pid: number): ProcessFrame | undefined {
+  return frame.processes.find((p) => p.pid === pid);
+}
+
+// ---- tool output --------------------------------------------------------------------------------
+
+/** vmstat -n output → one record per data line (the first line is the since-boot average). */
+export function parseVmstat(text: string): Array<Record<string, number>> {
+  let header: string[] | null = null;
+  const rows: Array<Record<string, number>> = [];
+  for (const line of text.split('\n')) {
+    const tokens = line.trim().split(/\s+/);
+    if (tokens[0] === 'r' && tokens.includes('cs')) {
+      header = tokens;
+      continue;
+    }
+    if (header === null || !/^\d+$/.test(tokens[0] ?? '')) continue;
+    const row: Record<string, number> = {};
+    header.forEach((name, i) => (row[name] = Number(tokens[i])));
+    rows.push(row);
+  }
+  return rows;
+}
+
+/** The per-interval vmstat rows (since-boot line dropped). */
+export function vmstatIntervals(text: string): Array<Record<string, number>> {
+  return parseVmstat(text).slice(1);
+}
+
+/**
+ * sysstat (pidstat, mpstat) output → one block per interval, each a list of rows keyed by the
+ * header names (the first column, the time, is `time`). A block is the run of rows with the same
+ * time (pidstat prints its header once; mpstat repeats it per interval). "Average:" rows are dropped.
+ */
+export function parseSysstat(text: string): Array<Array<Record<string, string>>> {
+  const blocks: Array<Array<Record<string, string>>> = [];
+  let header: string[] | null = null;
+  let block: Array<Record<string, string>> | null = null;
+  let blockTime = '';
+  for (const line of text.split('\n')) {
+    const tokens = line.trim().split(/\s+/);
+    if (line.trim() === '' || tokens[0] === 'Linux') {
+      header = null;
+      continue;
+    }
+    if (tokens[0] === 'Average:') {
+      header = null;
+      block = null;
+      continue;
+    }
+    if (header === null) {
+      header = ['time', ...tokens.slice(1)];
+      block = null;
+      continue;
+    }
+    if (block === null || tokens[0] !== blockTime) {
+      block = [];
+      blockTime = tokens[0];
+      blocks.push(block);
+    }
+    const row: Record<string, string> = {};
+    header.forEach((name, i) => (row[name] = tokens[i] ?? ''));
+    block.push(row);
+  }
+  return blocks;
+}
+
+// ---- statistics and comparison -----------------------------------------------------------------
+
+export function median(values: number[]): number {
+  if (values.length === 0) return NaN;
+  const s = [...values].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
+}
+
+export function sum(values: number[]): number {
+  return values.reduce((a, b) => a + b, 0);
+}
+
+/** A number from a frame field that must be present. */
+export function num(value: number | null | undefined, what: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`${what} is ${value}`);
+  return value;
+}
+
+/**
+ * |actual - expected| ≤ max(rel × |expected|, abs): the allowed gap between whytop and a tool.
+ * Returns a message for a failed expect, or null.
+ */
+export function disagreement(what: string, actual: number, expected: number, tol: { rel?: number; abs?: number }): string | null {
+  const allowed = Math.max((tol.rel ?? 0) * Math.abs(expected), tol.abs ?? 0);
+  const gap = Math.abs(actual - expected);
+  return gap <= allowed ? null : `${what}: whytop ${round(actual)} vs tool ${round(expected)} (gap ${round(gap)} > allowed ${round(allowed)})`;
+}
+
+export function round(v: number, digits = 2): number {
+  const f = 10 ** digits;
+  return Math.round(v * f) / f;
+}
+
+/** Logs one line of observed agreement (shown in the vitest output, quoted in reports). */
+export function report(test: string, values: Record<string, unknown>): void {
+  const parts = Object.entries(values).map(([k, v]) => `${k}=${typeof v === 'number' ? round(v) : JSON.stringify(v)}`);
+  console.log(`[live ${test}] ${parts.join(' ')}`);
+}
