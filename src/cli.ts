@@ -7,6 +7,12 @@ import { evaluateHints, initialHintState } from './hints/engine.js';
 import { CSV_SECTIONS, CsvWriter, dumpRecord, recordToJsonLine, sectionRows } from './output/dump.js';
 import type { CsvSection } from './output/dump.js';
 import { Sampler } from './sources/sampler.js';
+import type { Hint } from './hints/types.js';
+import { RecordingError } from './store/format.js';
+import { RecordingReader } from './store/reader.js';
+import { Recorder } from './store/recorder.js';
+import { parseTimeSpec } from './store/timeSpec.js';
+import { Timeline } from './store/timeline.js';
 import { runTui } from './ui/app.js';
 import { batchText } from './ui/batch.js';
 import { initialState } from './ui/state.js';
@@ -16,6 +22,10 @@ const USAGE = `whytop: see why a Linux machine is slow
 Usage:
   whytop [options]              live monitor (full screen; plain text when not on a terminal)
   whytop dump [options]         sample live and print one derived frame per interval
+  whytop dump FILE [options]    print the frames of a recording (--from/--to TIME)
+  whytop record FILE [options]  record raw samples to FILE (appends to a recording of this host)
+  whytop replay FILE            replay a recording in the same screen as live
+  whytop info FILE              a recording's header, time span, samples, size and damage
 
 Options:
   --interval MS        sampling interval in milliseconds (default 1000, minimum 100)
@@ -24,6 +34,10 @@ Options:
   --format jsonl|csv   dump output format (default jsonl)
   --section NAME       CSV table: ${CSV_SECTIONS.join('|')} (default threads)
   --detail             also read per-thread io and wchan for every thread (costs more)
+  --duration SEC       record: stop after this many seconds
+  --cmdline            record: also record command lines (names are always recorded)
+  --from TIME --to TIME  dump FILE: only frames in this span (HH:MM[:SS], ISO, +5m, -30s, start, end)
+  --history-mb N       live: memory kept for stepping back and W (default 32)
   --proc-root DIR      read this tree instead of /proc (for fixtures and tests)
   --no-native          use the TypeScript task reader instead of the native addon
   -h, --help           print this help
@@ -33,7 +47,14 @@ Output schema: see README.md ("dump schema").
 
 /** Parsed command line. */
 export interface CliOptions {
-  command: 'live' | 'dump';
+  command: 'live' | 'dump' | 'record' | 'replay' | 'info';
+  /** The recording a command reads or writes. */
+  file: string | null;
+  durationS: number | null;
+  recordCmdlines: boolean;
+  from: string | null;
+  to: string | null;
+  historyMb: number;
   /** null: the default (or, live, the saved interval). */
   intervalMs: number | null;
   batch: boolean;
@@ -60,6 +81,12 @@ function positiveInt(flag: string, value: string | undefined, min: number): numb
 export function parseArgs(argv: readonly string[]): CliOptions {
   const opts: CliOptions = {
     command: 'live',
+    file: null,
+    durationS: null,
+    recordCmdlines: false,
+    from: null,
+    to: null,
+    historyMb: 32,
     intervalMs: null,
     batch: false,
     count: null,
@@ -71,9 +98,12 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     help: false,
   };
   const args = [...argv];
-  if (args[0] === 'dump') {
-    opts.command = 'dump';
+  const command = args[0];
+  if (command === 'dump' || command === 'record' || command === 'replay' || command === 'info') {
+    opts.command = command;
     args.shift();
+    if (args[0] !== undefined && !args[0].startsWith('-')) opts.file = args.shift()!;
+    if (command !== 'dump' && opts.file === null && !args.includes('--help') && !args.includes('-h')) throw new UsageError(`${command} needs a FILE`);
   }
   while (args.length > 0) {
     const arg = args.shift()!;
@@ -118,6 +148,23 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--no-native':
         opts.noNative = true;
         break;
+      case '--duration':
+        opts.durationS = positiveInt(flag, takeValue(), 1);
+        break;
+      case '--cmdline':
+        opts.recordCmdlines = true;
+        break;
+      case '--history-mb':
+        opts.historyMb = positiveInt(flag, takeValue(), 1);
+        break;
+      case '--from':
+      case '--to': {
+        const v = takeValue();
+        if (!v) throw new UsageError(`${flag} needs a time`);
+        if (flag === '--from') opts.from = v;
+        else opts.to = v;
+        break;
+      }
       default:
         throw new UsageError(arg.startsWith('-') ? `unknown option '${flag}'` : `unknown command '${arg}'`);
     }
@@ -179,16 +226,122 @@ async function printFrames(opts: CliOptions, print: (frame: Frame) => string): P
   return 0;
 }
 
-/** `whytop dump`: JSON lines or CSV rows per frame. */
-function runDump(opts: CliOptions): Promise<number> {
+/** Formats dump records as JSON lines or CSV rows of the chosen section. */
+function dumpPrinter(opts: CliOptions): (frame: Frame, hints: readonly Hint[]) => string {
   const csv = new CsvWriter();
+  return (frame, hints) => {
+    const record = dumpRecord(frame, hints);
+    return opts.format === 'csv' ? csv.write(sectionRows(record, opts.section)) : recordToJsonLine(record) + '\n';
+  };
+}
+
+/** `whytop dump`: JSON lines or CSV rows per frame, sampled live. */
+function runDump(opts: CliOptions): Promise<number> {
+  const print = dumpPrinter(opts);
   let hintState = initialHintState();
   return printFrames(opts, (frame) => {
     const evaluated = evaluateHints(hintState, frame);
     hintState = evaluated.state;
-    const record = dumpRecord(frame, evaluated.hints);
-    return opts.format === 'csv' ? csv.write(sectionRows(record, opts.section)) : recordToJsonLine(record) + '\n';
+    return print(frame, evaluated.hints);
   });
+}
+
+/** Opens a recording for reading, showing progress on a terminal for large files. */
+function openRecording(file: string): RecordingReader {
+  const tty = process.stderr.isTTY;
+  let shown = false;
+  const reader = RecordingReader.open(file, {
+    onProgress: (done, total) => {
+      if (!tty || total < 64 * 1024 * 1024) return;
+      shown = true;
+      process.stderr.write(`\rwhytop: reading ${file}: ${Math.round((100 * done) / total)}%`);
+    },
+  });
+  if (shown) process.stderr.write('\n');
+  for (const d of reader.damage) process.stderr.write(`whytop: ${file}: ${d.what} (${d.bytes} bytes at offset ${d.offset})\n`);
+  return reader;
+}
+
+/** `whytop dump FILE`: the frames of a recording (hints warmed up on the frames before --from). */
+async function runDumpFile(opts: CliOptions, file: string): Promise<number> {
+  const reader = openRecording(file);
+  try {
+    const timeline = new Timeline(reader);
+    const span = { startMs: reader.firstWallMs ?? 0, endMs: reader.lastWallMs ?? 0 };
+    const from = opts.from ? Math.max(1, reader.indexAtTime(parseTimeSpec(opts.from, { ...span, baseMs: span.startMs }))) : 1;
+    const to = opts.to ? reader.indexAtTime(parseTimeSpec(opts.to, { ...span, baseMs: span.endMs })) : reader.count - 1;
+    const print = dumpPrinter(opts);
+    for (let i = from, printed = 0; i <= to && (opts.count === null || printed < opts.count); i++) {
+      const moment = timeline.at(i);
+      if (!moment) continue;
+      printed++;
+      if (!(await writeOut(print(moment.frame, moment.hints)))) break;
+    }
+  } finally {
+    reader.close();
+  }
+  return 0;
+}
+
+/** `whytop record FILE`: samples headlessly and appends raw snapshots; a summary line on stderr at the end. */
+async function runRecord(opts: CliOptions, file: string): Promise<number> {
+  const sampler = new Sampler({ procRoot: opts.procRoot, noNative: opts.noNative });
+  const recorder = Recorder.open(file, sampler.host, { recordCmdlines: opts.recordCmdlines });
+  for (const d of recorder.repaired) process.stderr.write(`whytop: ${file}: cut off a torn tail before appending: ${d.what} (${d.bytes} bytes)\n`);
+  const intervalMs = opts.intervalMs ?? 1000;
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.once('SIGHUP', onSignal);
+  const start = performance.now();
+  const limit = opts.count ?? (opts.durationS !== null ? Math.floor((opts.durationS * 1000) / intervalMs) + 1 : null);
+  let blocked = new Set<number>();
+  try {
+    for (let n = 0; limit === null || n < limit; n++) {
+      if (n > 0) await sleep(start + n * intervalMs - performance.now(), stop.signal);
+      if (stop.signal.aborted) break;
+      // The threads that were in D last time get their io and wchan read: what a replay's detail shows.
+      const snapshot = sampler.sample(blocked);
+      const t = snapshot.taskSample.tasks;
+      blocked = new Set();
+      for (let i = 0; i < t.count; i++) if (t.state[i] === 'D') blocked.add(t.tid[i]);
+      await recorder.append(snapshot);
+    }
+  } finally {
+    await recorder.close();
+    sampler.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    process.off('SIGHUP', onSignal);
+  }
+  process.stderr.write(`whytop: recorded ${recorder.samples} samples, ${recorder.bytes} bytes, to ${file}\n`);
+  return 0;
+}
+
+/** `whytop info FILE`: what a recording holds. */
+function runInfo(file: string): number {
+  const reader = openRecording(file);
+  try {
+    const h = reader.header;
+    const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
+    const lines = [
+      `file           ${file}`,
+      `format         v${h.formatVersion} (written by whytop ${h.whytopVersion})`,
+      `host           ${h.host.hostname}, kernel ${h.host.kernelRelease}, ${h.host.cpuCount} CPUs, CLK_TCK ${h.host.clkTck}, page ${h.host.pageSizeBytes} bytes`,
+      `meltdown       ${h.host.meltdown ?? '-'}`,
+      `started        ${iso(h.startWallMs)}`,
+      `span           ${iso(reader.firstWallMs)} .. ${iso(reader.lastWallMs)}`,
+      `samples        ${reader.count} in ${reader.chunks.length} chunks`,
+      `size           ${reader.fileBytes} bytes${reader.count ? ` (${Math.round(reader.fileBytes / reader.count)} per sample)` : ''}`,
+      `command lines  ${h.recordsCmdlines ? 'recorded' : 'not recorded (record with --cmdline)'}`,
+      `damage         ${reader.damage.length === 0 ? 'none' : reader.damage.map((d) => `${d.what} (${d.bytes} bytes at ${d.offset})`).join('; ')}`,
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+  } finally {
+    reader.close();
+  }
+  return 0;
 }
 
 /** Batch mode: a plain text table per frame, as wide as the terminal or $COLUMNS (default 160). */
@@ -220,10 +373,17 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   try {
-    if (opts.command === 'dump') return await runDump(opts);
+    if (opts.command === 'dump') return opts.file ? await runDumpFile(opts, opts.file) : await runDump(opts);
+    if (opts.command === 'record') return await runRecord(opts, opts.file!);
+    if (opts.command === 'info') return runInfo(opts.file!);
+    if (opts.command === 'replay') return await runTui({ kind: 'replay', reader: openRecording(opts.file!), intervalMs: opts.intervalMs });
     if (opts.batch || !process.stdout.isTTY || !process.stdin.isTTY) return await runBatch(opts);
-    return await runTui({ procRoot: opts.procRoot, noNative: opts.noNative, intervalMs: opts.intervalMs });
+    return await runTui({ kind: 'live', procRoot: opts.procRoot, noNative: opts.noNative, intervalMs: opts.intervalMs, historyMb: opts.historyMb });
   } catch (err) {
+    if (err instanceof RecordingError || (err as NodeJS.ErrnoException).code === 'ENOENT' || (err instanceof Error && /^cannot read time/.test(err.message))) {
+      process.stderr.write(`whytop: ${(err as Error).message}\n`);
+      return 1;
+    }
     if (err instanceof Error && err.message.startsWith('cannot read proc root')) {
       process.stderr.write(`whytop: ${err.message}\n`);
       return 1;

@@ -196,6 +196,11 @@ export interface Snapshot {
   taskSample: TaskSample;
   /** Names of the uids seen in this pass (uid → login name), so replay needs no local passwd. */
   userNames: Record<number, string>;
+  /**
+   * Kernel stacks of threads in D (uninterruptible) when readable (root), by tid: what the detail
+   * view shows for a blocked thread, kept so a replay can show it too. Their wchan is in the table.
+   */
+  blockedStacks: Record<number, string[]>;
   sampler: SamplerInfo;
 }
 

@@ -1,6 +1,6 @@
 // One sampling pass over every source → a Snapshot. Picks the task reader (native, or the
 // TypeScript twin when the addon is missing or --no-native is given) and times its own cost.
-import type { HostInfo, Snapshot, TaskSample } from '../model/snapshot.js';
+import type { HostInfo, Snapshot, TaskSample, TaskTable } from '../model/snapshot.js';
 import { loadNativeTaskReader, nativeHostConstants } from '../native/index.js';
 import { readHostInfo, readUptimeS } from './host.js';
 import { readLoadAvg } from './loadavg.js';
@@ -11,8 +11,34 @@ import { readProcStat } from './procStat.js';
 import { readSoftirqs } from './softirqs.js';
 import type { DetailSelection, TaskReader } from './taskReader.js';
 import { TsTaskReader } from './tsTaskReader.js';
+import { readProcText } from './procFile.js';
+import { parseStack } from './taskKernel.js';
 import { readPasswd } from './users.js';
 import { readVmstat } from './vmstat.js';
+
+/** Threads in D whose kernel side is read per pass at most (there are rarely more). */
+const MAX_BLOCKED_DETAIL = 64;
+
+/**
+ * For threads in D: fills their wchan (when not read already) and returns their kernel stacks
+ * (when readable), so a recording keeps where blocked threads waited.
+ */
+function readBlockedDetail(procRoot: string, tasks: TaskTable): Record<number, string[]> {
+  const stacks: Record<number, string[]> = {};
+  let n = 0;
+  for (let i = 0; i < tasks.count && n < MAX_BLOCKED_DETAIL; i++) {
+    if (tasks.state[i] !== 'D') continue;
+    n++;
+    const dir = `${procRoot}/${tasks.pid[i]}/task/${tasks.tid[i]}`;
+    if (tasks.wchan[i] === null) {
+      const w = readProcText(`${dir}/wchan`)?.trim();
+      tasks.wchan[i] = w && w !== '0' ? w : null;
+    }
+    const stack = readProcText(`${dir}/stack`);
+    if (stack !== null) stacks[tasks.tid[i]] = parseStack(stack);
+  }
+  return stacks;
+}
 
 /** How to sample. */
 export interface SamplerOptions {
@@ -67,6 +93,7 @@ export class Sampler {
     const uptimeS = readUptimeS(root);
     const taskSample: TaskSample = this.reader.read(detail);
     this.processInfo.fill(taskSample.procs, taskSample.tasks);
+    const blockedStacks = readBlockedDetail(root, taskSample.tasks);
     const userNames: Record<number, string> = {};
     for (const uid of taskSample.procs.uid) {
       if (!Number.isNaN(uid) && userNames[uid] === undefined) userNames[uid] = this.userNames.get(uid) ?? String(uid);
@@ -85,6 +112,7 @@ export class Sampler {
       uptimeS,
       taskSample,
       userNames,
+      blockedStacks,
       sampler: {
         backend: this.reader.backend,
         backendReason: this.backendReason,

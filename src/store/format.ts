@@ -12,9 +12,11 @@
 //    16   L  JSON {whytopVersion, host: {hostname, kernelRelease, clkTck, pageSizeBytes, cpuCount,
 //            meltdown}, startWallMs, recordsCmdlines}
 //  16+L   4  crc32 of bytes [0, 16+L)
+//   Magic, version, L and the crc keep their place in every format version, so that a reader checks
+//   the header before trusting the version in it.
 //
 //   Chunk       = ChunkHeader Frame*, at most 300 samples; closed early once its frames reach 4 MiB or
-//                 its records 32 MiB. Each chunk is one brotli stream (quality 5, window 2^24), so it
+//                 its records 32 MiB. Each chunk is one brotli stream (quality 5, window 2^22), so it
 //                 decodes without any other chunk.
 //   ChunkHeader (48 bytes)
 //     0   8  magic 89 57 48 59 43 48 4B 0A ("\x89WHYCHK\n")
@@ -39,16 +41,19 @@
 //            (BROTLI_OPERATION_FLUSH): frames 0..k decompress to records 0..k without any later byte,
 //            so a sample is durable as soon as its frame is written.
 //
-//   Record (format 1) = msgpack (msgpackr, typed arrays as binary) of [rest, taskMonoNs, tasks, procs]
+//   Record (format 1) = msgpack (msgpackr: moreTypes on, useRecords off) of [rest, taskMonoNs, tasks, procs]
 //     rest     the Snapshot without host (in the file header), wallMs (in the frame) and taskSample
-//     tasks    {count, state, comm, wchan, tid, starttimeTicks, cols: {name: column}}: the key columns
-//              verbatim, every other numeric column as a delta column; procs likewise, keyed by pid and
-//              starttimeTicks, with cmdline all null unless recordsCmdlines
-//     column   [changes: u8 varints, exceptions: f64[]]. Row i's baseline is the value of the same task
-//              (same keys) in the previous record of the chunk, or 0 for a task not in it. `changes` lists
-//              (rows skipped since the last change, z) pairs for the rows that differ from their
-//              baseline: z > 0 is a zigzag integer delta, z = 0 "take the next exception verbatim"
-//              (NaN, fractions, -0, huge values). A column missing from a record decodes as all NaN.
+//     tasks    {count, tid, starttimeTicks, state, comm, wchan, same, cols}; procs likewise, keyed by
+//              pid and starttimeTicks, with cmdline all null unless recordsCmdlines
+//     keys     tid and starttimeTicks (pid and starttimeTicks): f64 little-endian bytes
+//     same     names of the fields (keys included) equal to the previous record's, which are omitted
+//     cols     {name: [skips, deltas, exceptions]} for every other numeric column. Row i's baseline is
+//              the value of the same task (same keys) in the previous record of the chunk, or 0 for a
+//              task not in it. For each row that differs from its baseline, in order: `skips` holds
+//              the number of unchanged rows before it and `deltas` z, both LEB128 varints; z > 0 is a
+//              zigzag integer delta (odd: +(z+1)/2, even: -z/2), z = 0 means "the next value of
+//              `exceptions` (f64 little-endian bytes) verbatim" (NaN, fractions, -0, huge values).
+//              A column missing from a record decodes as all NaN; unknown fields are kept as they are.
 //
 // Crash safety: a file cut off anywhere keeps every whole frame; corrupt bytes cost the rest of their
 // chunk (frame checksums), and a reader resynchronises by scanning for the next chunk magic.
@@ -149,11 +154,6 @@ export function decodeFileHeader(buf: Buffer): { header: RecordingHeader; bytes:
     throw new RecordingError('not a whytop recording');
   }
   if (buf.length < FILE_HEADER_FIXED_BYTES) throw new RecordingError(`recording header is cut off (${buf.length} bytes)`);
-  const version = buf.readUInt32LE(8);
-  if (version > FORMAT_VERSION) {
-    throw new RecordingError(`recording format v${version} is newer than this whytop supports (v${FORMAT_VERSION}): upgrade whytop`);
-  }
-  if (!RECORD_DECODERS[version]) throw new RecordingError(`recording header is damaged (unknown format version ${version})`);
   const jsonBytes = buf.readUInt32LE(12);
   if (jsonBytes > MAX_HEADER_JSON_BYTES) throw new RecordingError('recording header is damaged (impossible length)');
   const bytes = FILE_HEADER_FIXED_BYTES + jsonBytes + 4;
@@ -161,6 +161,11 @@ export function decodeFileHeader(buf: Buffer): { header: RecordingHeader; bytes:
   if (crc32(buf.subarray(0, bytes - 4)) !== buf.readUInt32LE(bytes - 4)) {
     throw new RecordingError('recording header is damaged (checksum mismatch)');
   }
+  const version = buf.readUInt32LE(8);
+  if (version > FORMAT_VERSION) {
+    throw new RecordingError(`recording format v${version} is newer than this whytop supports (v${FORMAT_VERSION}): upgrade whytop`);
+  }
+  if (!RECORD_DECODERS[version]) throw new RecordingError(`recording header is damaged (unknown format version ${version})`);
   let json: unknown;
   try {
     json = JSON.parse(buf.toString('utf8', FILE_HEADER_FIXED_BYTES, bytes - 4));
@@ -168,9 +173,18 @@ export function decodeFileHeader(buf: Buffer): { header: RecordingHeader; bytes:
     throw new RecordingError('recording header is damaged (not JSON)');
   }
   const h = json as Omit<RecordingHeader, 'formatVersion'>;
-  if (typeof h?.host?.hostname !== 'string' || typeof h.startWallMs !== 'number' || typeof h.recordsCmdlines !== 'boolean') {
-    throw new RecordingError('recording header is damaged (fields missing)');
-  }
+  const host = h?.host;
+  const valid =
+    typeof h?.whytopVersion === 'string' &&
+    typeof h.startWallMs === 'number' &&
+    typeof h.recordsCmdlines === 'boolean' &&
+    typeof host?.hostname === 'string' &&
+    typeof host.kernelRelease === 'string' &&
+    typeof host.clkTck === 'number' &&
+    typeof host.pageSizeBytes === 'number' &&
+    typeof host.cpuCount === 'number' &&
+    (typeof host.meltdown === 'string' || host.meltdown === null);
+  if (!valid) throw new RecordingError('recording header is damaged (fields missing)');
   return { header: { formatVersion: version, ...h }, bytes };
 }
 
@@ -311,15 +325,15 @@ class VarintWriter {
     this.buf[this.pos++] = n;
   }
 
-  /** The bytes written so far. */
-  bytes(): Uint8Array {
-    return this.buf.subarray(0, this.pos);
+  /** The bytes written so far (a Buffer, which msgpack stores as plain binary). */
+  bytes(): Buffer {
+    return Buffer.from(this.buf.buffer, 0, this.pos);
   }
 }
 
-/** The bytes of a Float64Array (little-endian on every host whytop records on). */
-function f64Bytes(a: Float64Array): Uint8Array {
-  return new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+/** The bytes of a Float64Array (little-endian on every host whytop records on), as a Buffer view. */
+function f64Bytes(a: Float64Array): Buffer {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 }
 
 /** `src`'s values in `spare` when it has the same length (reusing it), else in a new array. */
@@ -357,51 +371,67 @@ function matchRows(keyA: Float64Array, keyB: Float64Array, prev: TableState | nu
   return rows;
 }
 
-function encodeColumn(cur: Float64Array, rows: Int32Array, prev: Float64Array | undefined): [Uint8Array, Uint8Array] {
-  const changes = new VarintWriter();
+function encodeColumn(cur: Float64Array, rows: Int32Array, prev: Float64Array | undefined): [Uint8Array, Uint8Array, Uint8Array] {
+  const skips = new VarintWriter();
+  const deltas = new VarintWriter();
   const exceptions: number[] = [];
   let last = -1;
   for (let j = 0; j < cur.length; j++) {
     const v = cur[j];
     const b = prev && rows[j] >= 0 ? prev[rows[j]] : 0;
     if (Object.is(v, b)) continue;
-    changes.write(j - last - 1);
+    skips.write(j - last - 1);
     last = j;
     const d = v - b;
-    if (Number.isSafeInteger(v) && Number.isSafeInteger(b) && d !== 0 && Math.abs(d) <= MAX_DELTA) {
-      changes.write(d > 0 ? 2 * d - 1 : -2 * d);
+    if (Number.isSafeInteger(v) && !Object.is(v, -0) && Number.isSafeInteger(b) && d !== 0 && Math.abs(d) <= MAX_DELTA) {
+      deltas.write(d > 0 ? 2 * d - 1 : -2 * d);
     } else {
-      changes.write(0);
+      deltas.write(0);
       exceptions.push(v);
     }
   }
-  return [changes.bytes(), f64Bytes(Float64Array.from(exceptions))];
+  return [skips.bytes(), deltas.bytes(), f64Bytes(Float64Array.from(exceptions))];
 }
 
-function decodeColumn(stored: unknown, rows: Int32Array, prev: Float64Array | undefined, out: Float64Array): Float64Array {
-  if (!Array.isArray(stored) || !(stored[0] instanceof Uint8Array) || !(stored[1] instanceof Uint8Array) || stored[1].length % 8 !== 0) {
-    throw new RecordingError('malformed column');
+/** Reads LEB128 varints from `bytes`, throwing a RecordingError past its end. */
+class VarintReader {
+  private pos = 0;
+
+  constructor(private readonly bytes: Uint8Array) {}
+
+  /** Whether every byte has been read. */
+  get done(): boolean {
+    return this.pos >= this.bytes.length;
   }
-  const [changes, exceptionBytes] = stored as [Uint8Array, Uint8Array];
-  const exceptions = new DataView(exceptionBytes.buffer, exceptionBytes.byteOffset, exceptionBytes.byteLength);
-  for (let j = 0; j < out.length; j++) out[j] = prev && rows[j] >= 0 ? prev[rows[j]] : 0;
-  let pos = 0;
-  let row = -1;
-  let e = 0;
-  const readVarint = (): number => {
+
+  /** The next varint. */
+  read(): number {
     let n = 0;
     let scale = 1;
     for (;;) {
-      if (pos >= changes.length || scale > 2 ** 56) throw new RecordingError('malformed column');
-      const byte = changes[pos++];
+      if (this.pos >= this.bytes.length || scale > 2 ** 56) throw new RecordingError('malformed column');
+      const byte = this.bytes[this.pos++];
       n += (byte & 127) * scale;
       if (byte < 128) return n;
       scale *= 128;
     }
-  };
-  while (pos < changes.length) {
-    row += readVarint() + 1;
-    const z = readVarint();
+  }
+}
+
+function decodeColumn(stored: unknown, rows: Int32Array, prev: Float64Array | undefined, out: Float64Array): Float64Array {
+  if (!Array.isArray(stored) || !stored.every((part) => part instanceof Uint8Array) || stored.length !== 3 || stored[2].length % 8 !== 0) {
+    throw new RecordingError('malformed column');
+  }
+  const skips = new VarintReader(stored[0]);
+  const deltas = new VarintReader(stored[1]);
+  const exceptionBytes = stored[2] as Uint8Array;
+  const exceptions = new DataView(exceptionBytes.buffer, exceptionBytes.byteOffset, exceptionBytes.byteLength);
+  for (let j = 0; j < out.length; j++) out[j] = prev && rows[j] >= 0 ? prev[rows[j]] : 0;
+  let row = -1;
+  let e = 0;
+  while (!skips.done) {
+    row += skips.read() + 1;
+    const z = deltas.read();
     if (row >= out.length) throw new RecordingError('malformed column');
     if (z === 0) {
       if (e >= exceptionBytes.length) throw new RecordingError('malformed column');
@@ -414,14 +444,28 @@ function decodeColumn(stored: unknown, rows: Int32Array, prev: Float64Array | un
   return out;
 }
 
+/** Whether a stored field holds the same values as in the previous record. */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (a instanceof Float64Array && b instanceof Float64Array) return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+  return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => v === b[i]);
+}
+
+/** A copy of an array field (other values are immutable). */
+function own(value: unknown): unknown {
+  return Array.isArray(value) ? value.slice() : value;
+}
+
 /**
  * Codes one table kind (tasks or procs) across the records of a chunk, each against the one before.
- * Keeps the previous record's columns and a spare set to decode into, so that decoding a run of
- * records allocates little; `table()` hands out copies.
+ * Fields equal to the previous record's (names, states, keys when no task came or went) are listed
+ * in `same` instead of stored. Keeps the previous record's columns and a spare set to decode into, so
+ * that decoding a run of records allocates little; `table()` hands out copies.
  */
 class TableCodec {
   private prev: TableState | null = null;
   private spare: TableState | null = null;
+  /** The previous record's fields other than the key and numeric columns. */
   private fields: Record<string, unknown> = {};
 
   constructor(private readonly spec: TableSpec) {}
@@ -432,20 +476,29 @@ class TableCodec {
     const keyA = table[a] as Float64Array;
     const keyB = table[b] as Float64Array;
     const rows = matchRows(keyA, keyB, this.prev);
-    const next: TableState = { keyA: copyInto(this.spare?.keyA, keyA), keyB: copyInto(this.spare?.keyB, keyB), cols: new Map() };
     const stored: Record<string, unknown> = {};
-    const cols: Record<string, [Uint8Array, Uint8Array]> = {};
+    const same: string[] = [];
+    const cols: Record<string, [Uint8Array, Uint8Array, Uint8Array]> = {};
+    const fields: Record<string, unknown> = {};
     for (const [name, value] of Object.entries(table)) {
-      if (name === a || name === b) stored[name] = f64Bytes(value as Float64Array);
-      else if (!this.spec.numeric.includes(name)) stored[name] = value;
-      else {
+      if (name === a || name === b) {
+        if (this.prev && sameValue(value, name === a ? this.prev.keyA : this.prev.keyB)) same.push(name);
+        else stored[name] = f64Bytes(value as Float64Array);
+      } else if (this.spec.numeric.includes(name)) {
         cols[name] = encodeColumn(value as Float64Array, rows, this.prev?.cols.get(name));
-        next.cols.set(name, copyInto(this.spare?.cols.get(name), value as Float64Array));
+      } else {
+        if (name !== 'count' && name in this.fields && sameValue(value, this.fields[name])) same.push(name);
+        else stored[name] = value;
+        fields[name] = own(value);
       }
     }
+    stored.same = same;
     stored.cols = cols;
+    const next: TableState = { keyA: copyInto(this.spare?.keyA, keyA), keyB: copyInto(this.spare?.keyB, keyB), cols: new Map() };
+    for (const name of Object.keys(cols)) next.cols.set(name, copyInto(this.spare?.cols.get(name), table[name] as Float64Array));
     this.spare = this.prev;
     this.prev = next;
+    this.fields = fields;
     return stored;
   }
 
@@ -454,17 +507,24 @@ class TableCodec {
     const s = stored as Record<string, unknown>;
     const [a, b] = this.spec.keys;
     const count = s?.count;
-    const bytesA = s?.[a];
-    const bytesB = s?.[b];
+    const same = s?.same;
     const cols = s?.cols as Record<string, unknown>;
-    if (typeof count !== 'number' || !(bytesA instanceof Uint8Array) || !(bytesB instanceof Uint8Array) || typeof cols !== 'object' || cols === null) {
+    if (typeof count !== 'number' || !Number.isInteger(count) || count < 0 || !Array.isArray(same) || typeof cols !== 'object' || cols === null) {
       throw new RecordingError('malformed table');
     }
-    if (bytesA.length !== count * 8 || bytesB.length !== count * 8) throw new RecordingError('malformed table');
-    const keyA = scratch(this.spare?.keyA, count);
-    const keyB = scratch(this.spare?.keyB, count);
-    f64Bytes(keyA).set(bytesA);
-    f64Bytes(keyB).set(bytesB);
+    const key = (name: string, prev: Float64Array | undefined, spare: Float64Array | undefined): Float64Array => {
+      if (same.includes(name)) {
+        if (prev?.length !== count) throw new RecordingError('malformed table');
+        return copyInto(spare, prev);
+      }
+      const bytes = s[name];
+      if (!(bytes instanceof Uint8Array) || bytes.length !== count * 8) throw new RecordingError('malformed table');
+      const out = scratch(spare, count);
+      f64Bytes(out).set(bytes);
+      return out;
+    };
+    const keyA = key(a, this.prev?.keyA, this.spare?.keyA);
+    const keyB = key(b, this.prev?.keyB, this.spare?.keyB);
     const rows = matchRows(keyA, keyB, this.prev);
     const next: TableState = { keyA, keyB, cols: new Map() };
     for (const name of this.spec.numeric) {
@@ -472,17 +532,24 @@ class TableCodec {
       const out = scratch(this.spare?.cols.get(name), count);
       next.cols.set(name, name in cols ? decodeColumn(cols[name], rows, this.prev?.cols.get(name), out) : out.fill(NaN));
     }
-    this.fields = {};
-    for (const [name, value] of Object.entries(s)) if (name !== 'cols' && name !== a && name !== b) this.fields[name] = value;
+    const fields: Record<string, unknown> = {};
+    for (const name of same) {
+      if (name === a || name === b) continue;
+      if (typeof name !== 'string' || !(name in this.fields)) throw new RecordingError('malformed table');
+      fields[name] = this.fields[name];
+    }
+    for (const [name, value] of Object.entries(s)) if (name !== 'same' && name !== 'cols' && name !== a && name !== b) fields[name] = value;
     this.spare = this.prev;
     this.prev = next;
+    this.fields = fields;
   }
 
-  /** The last decoded table, with columns of its own. */
+  /** The last decoded table, with columns and arrays of its own. */
   table(): AnyTable {
     const state = this.prev!;
     const [a, b] = this.spec.keys;
-    const table = { ...this.fields, [a]: state.keyA.slice(), [b]: state.keyB.slice() } as AnyTable;
+    const table = { [a]: state.keyA.slice(), [b]: state.keyB.slice() } as AnyTable;
+    for (const [name, value] of Object.entries(this.fields)) table[name] = own(value);
     for (const [name, col] of state.cols) table[name] = col.slice();
     return table;
   }
@@ -584,7 +651,7 @@ export class ChunkEncoder {
   // so the flushed output can be taken with one read() afterwards.
   private readonly brotli: BrotliCompress = createBrotliCompress({
     flush: zc.BROTLI_OPERATION_FLUSH,
-    params: { [zc.BROTLI_PARAM_QUALITY]: 5, [zc.BROTLI_PARAM_LGWIN]: 24 },
+    params: { [zc.BROTLI_PARAM_QUALITY]: 5, [zc.BROTLI_PARAM_LGWIN]: 22 },
     readableHighWaterMark: 2 ** 31,
   } as BrotliOptions);
   /** Samples in the chunk so far. */
@@ -665,11 +732,6 @@ export class ChunkSamples {
     return this.frames.length;
   }
 
-  /** Decompressed bytes held (0 until the first sample is decoded). */
-  get heldBytes(): number {
-    return this.records ? this.records.reduce((n, r) => n + r.length, 0) : 0;
-  }
-
   /** Sample j of the chunk; throws a RecordingError when its bytes do not decode. */
   sample(j: number): Snapshot {
     if (!Number.isInteger(j) || j < 0 || j >= this.frames.length) throw new RecordingError(`sample ${j} of the chunk is damaged or missing`);
@@ -699,7 +761,7 @@ export class ChunkSamples {
     const expected = this.frames.reduce((n, f) => n + f.recordBytes, 0);
     let out: Buffer;
     try {
-      out = brotliDecompressSync(Buffer.concat(parts), { finishFlush: zc.BROTLI_OPERATION_FLUSH, maxOutputLength: Math.max(expected, 1) });
+      out = brotliDecompressSync(Buffer.concat(parts), { finishFlush: zc.BROTLI_OPERATION_FLUSH, maxOutputLength: Math.max(expected, 1), chunkSize: Math.max(expected, 64 * 1024) });
     } catch {
       out = Buffer.alloc(0);
     }

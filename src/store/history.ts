@@ -65,7 +65,11 @@ export class History {
         const targetBodyBytes = Math.max(1, Math.min(CHUNK_TARGET_BODY_BYTES, Math.floor(this.capBytes / 8)));
         this.open = { encoder: new ChunkEncoder(this.recordCmdlines, { maxSamples: this.chunkSamples, targetBodyBytes }), frames: [] };
       }
-      const frame = await this.open.encoder.encode(s);
+      // A snapshot that fails to encode has advanced the encoder's deltas: end the chunk before it.
+      const frame = await this.open.encoder.encode(s).catch((err: unknown) => {
+        this.closeOpenChunk();
+        throw err;
+      });
       this.open.frames.push(frame);
       this.heldBytes += frame.length + (this.open.frames.length === 1 ? CHUNK_HEADER_BYTES : 0);
       if (this.open.encoder.full) this.closeOpenChunk();
@@ -148,7 +152,7 @@ export class History {
 
   private closeOpenChunk(): void {
     const { encoder, frames } = this.open!;
-    this.closed.push({ bytes: Buffer.concat([encoder.header(true), ...frames]), count: frames.length, firstWallMs: encoder.firstWallMs, lastWallMs: encoder.lastWallMs });
+    if (frames.length > 0) this.closed.push({ bytes: Buffer.concat([encoder.header(true), ...frames]), count: frames.length, firstWallMs: encoder.firstWallMs, lastWallMs: encoder.lastWallMs });
     encoder.dispose();
     this.open = null;
   }

@@ -107,6 +107,10 @@ export function scanRecording(fd: number, opts: OpenOptions = {}): Scan {
       pos = next;
       continue;
     }
+    if (raw.length < CHUNK_HEADER_BYTES) {
+      addDamage(pos, raw.length, 'file cut off in a chunk header');
+      break;
+    }
     const h = decodeChunkHeader(raw);
     const bodyOffset = pos + CHUNK_HEADER_BYTES;
     const claimedEnd = h?.closed ? bodyOffset + h.bodyBytes : Infinity;

@@ -58,9 +58,9 @@ export class Recorder {
 
   /**
    * Creates `path` (mode 0600; an existing empty file is taken over) or appends to the recording
-   * already there. Throws a RecordingError,
-   * leaving the file untouched, when it exists and is not a whytop recording, is from another host,
-   * another format version, or was made with a different command-line setting.
+   * already there. Throws a RecordingError, leaving the file untouched, when it exists and is not a
+   * whytop recording, is from another host, another format version, or was made with a different
+   * command-line setting.
    */
   static open(path: string, host: HostInfo, opts: RecorderOptions = {}): Recorder {
     const recordsCmdlines = opts.recordCmdlines ?? false;

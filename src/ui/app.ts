@@ -1,5 +1,6 @@
-// The live TUI: the thin blessed adapter around the pure parts. One timer drives sampling; each
-// frame or key ends in exactly one screen.render(). The terminal is restored on every way out.
+// The TUI: the thin blessed adapter around the pure parts, for live monitoring and for replay. One
+// timer drives sampling (live) or playing (replay); each frame or key ends in exactly one
+// screen.render(). The terminal is restored on every way out.
 import blessed from 'blessed';
 import * as os from 'node:os';
 import { evaluateHints, initialHintState } from '../hints/engine.js';
@@ -12,8 +13,15 @@ import type { StateSince } from '../model/threadState.js';
 import { Sampler } from '../sources/sampler.js';
 import { readTaskKernelDetail } from '../sources/taskKernel.js';
 import type { TaskKernelDetail } from '../sources/taskKernel.js';
+import { History } from '../store/history.js';
+import type { RecordingReader } from '../store/reader.js';
+import { Recorder } from '../store/recorder.js';
+import { Timeline } from '../store/timeline.js';
+import type { Moment, SnapshotStore } from '../store/timeline.js';
+import { parseTimeSpec } from '../store/timeSpec.js';
 import { columnsFor, fitColumns, sortColumn } from './columns.js';
 import { configPath, loadSettings, saveSettings } from './config.js';
+import { fmtDuration } from './format.js';
 import { ThreadHistory } from './history.js';
 import { followSelection, handleKey, scrollToSelection } from './keys.js';
 import type { Effect } from './keys.js';
@@ -22,16 +30,13 @@ import type { ListRow } from './rows.js';
 import { listHeight, renderScreen } from './screen.js';
 import type { ScreenModel } from './screen.js';
 import { initialState } from './state.js';
-import { adaptToColors } from './style.js';
 import type { UiState } from './state.js';
+import { adaptToColors } from './style.js';
 
-/** How to start the TUI. */
-export interface TuiOptions {
-  procRoot: string;
-  noNative: boolean;
-  /** Interval from the command line; null: the saved one or 1 s. */
-  intervalMs: number | null;
-}
+/** How to start the TUI: sampling this machine, or replaying a recording. */
+export type TuiOptions =
+  | { kind: 'live'; procRoot: string; noNative: boolean; intervalMs: number | null; historyMb: number }
+  | { kind: 'replay'; reader: RecordingReader; intervalMs: number | null };
 
 /** TERM values whose terminfo the blessed family mis-parses, and what to use instead. */
 const TERM_FALLBACK: Record<string, string> = {
@@ -43,6 +48,9 @@ const TERM_FALLBACK: Record<string, string> = {
 
 /** Delay of the first derived frame after the baseline sample: rates fill in quickly. */
 const FIRST_FRAME_MS = 250;
+
+/** Replay speeds `[` and `]` step through. */
+const SPEEDS = [0.25, 0.5, 1, 2, 4, 8, 16, 32, 64] as const;
 
 /** Creates the blessed screen with a TERM it can parse, keeping its terminfo noise off stderr. */
 function createScreen(): blessed.Widgets.Screen {
@@ -77,28 +85,43 @@ function keyName(ch: string | undefined, key: blessed.Widgets.Events.IKeyEventAr
   return key?.full ?? '';
 }
 
-/** Runs the live TUI until the user quits; resolves to the exit status. */
+/** A file name for a new recording in the current directory. */
+function newRecordingName(prefix: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `${prefix}-${stamp}.whytop`;
+}
+
+/** Runs the TUI until the user quits; resolves to the exit status. */
 export function runTui(opts: TuiOptions): Promise<number> {
   return new Promise((resolve) => {
     const file = configPath();
     const loaded = loadSettings(file);
     let state: UiState = { ...initialState(1000), ...loaded.settings, message: loaded.problem };
     if (opts.intervalMs !== null) state.intervalMs = opts.intervalMs;
+    const live = opts.kind === 'live';
 
-    const sampler = new Sampler({ procRoot: opts.procRoot, noNative: opts.noNative });
+    const sampler = live ? new Sampler({ procRoot: opts.procRoot, noNative: opts.noNative }) : null;
+    const kept = live ? new History({ capBytes: opts.historyMb * 1024 * 1024 }) : null;
+    const store: SnapshotStore = opts.kind === 'replay' ? opts.reader : kept!;
+    const timeline = new Timeline(store);
     const screen = createScreen();
     const box = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%', tags: true, wrap: false });
-    const history = new ThreadHistory();
+    const threadHistory = new ThreadHistory();
     let since: StateSince = new Map();
     let frame: Frame | null = null;
+    let hints: Hint[] = [];
     let prev: Snapshot | null = null;
+    let shownSnapshot: Snapshot | null = null;
     let rows: ListRow[] = [];
     let rowsKey = '';
     let kernelDetail: TaskKernelDetail | null = null;
     let hintState = initialHintState();
-    let hints: Hint[] = [];
     let timer: NodeJS.Timeout | null = null;
     let finished = false;
+    /** Position in the store shown while paused (live) or always (replay); null: the live edge. */
+    let position: number | null = live ? null : Math.min(1, timeline.positions);
+    let speed = 1;
+    let recorder: Recorder | null = null;
 
     /** Threads whose per-thread io and wchan the next pass reads: those on screen and in detail. */
     const detailTids = (): Set<number> => {
@@ -113,6 +136,27 @@ export function runTui(opts: TuiOptions): Promise<number> {
       return tids;
     };
 
+    /** The kernel side of the detail thread: read live, or what the recording kept for a thread in D. */
+    const refreshKernelDetail = (): void => {
+      if (state.overlay?.kind !== 'detail' || !frame) return;
+      const tid = state.overlay.tid;
+      const t = frame.threads.find((x) => x.tid === tid);
+      if (!t) kernelDetail = null;
+      else if (position === null && sampler) kernelDetail = readTaskKernelDetail(opts.kind === 'live' ? opts.procRoot : '/proc', t.pid, tid, os.arch());
+      else kernelDetail = { stack: shownSnapshot?.blockedStacks?.[tid] ?? null, syscall: null };
+    };
+
+    /** Shows a derived moment: the frame, its hints, and what is tracked across frames. */
+    const show = (moment: Moment | { frame: Frame; hints: Hint[] }, snapshot: Snapshot | null, continuous: boolean): void => {
+      frame = moment.frame;
+      hints = moment.hints;
+      shownSnapshot = snapshot;
+      since = trackStateSince(continuous ? since : new Map(), frame);
+      if (continuous) threadHistory.add(frame);
+      rowsKey = '';
+      refreshKernelDetail();
+    };
+
     const refreshRows = (): void => {
       if (!frame) return;
       const key = `${frame.time}|${state.listMode}|${state.sort.column}|${state.sort.descending}|${state.filter}|${state.userFilter}|${state.stateFilter}`;
@@ -121,6 +165,14 @@ export function runTui(opts: TuiOptions): Promise<number> {
       rows = buildRows(frame, state, (r) => col.value(r));
       annotateHints(rows, hints);
       rowsKey = key;
+    };
+
+    const modeLabel = (): string => {
+      const where = position === null ? '' : ` ${frame ? new Date(Date.parse(frame.time)).toLocaleTimeString() : '-'} ${position}/${timeline.positions}`;
+      if (!live) return `REPLAY${where} x${speed}${state.paused ? ' paused' : ''}`;
+      const rec = recorder ? ` REC ${recorder.path}` : '';
+      const held = kept && kept.minutesHeld !== null ? ` history ${fmtDuration(kept.minutesHeld * 60_000)}` : '';
+      return `${state.paused ? 'PAUSED' : 'LIVE'}${where}${rec}${held}`;
     };
 
     const render = (): void => {
@@ -136,31 +188,37 @@ export function runTui(opts: TuiOptions): Promise<number> {
         columns: fitColumns(state.listMode, state.hiddenColumns, width),
         allColumns: columnsFor(state.listMode),
         since,
-        history,
+        history: threadHistory,
         kernelDetail,
-        modeLabel: 'LIVE',
+        modeLabel: modeLabel(),
         hints,
       };
       box.setContent(renderScreen(model, state, width, height).join('\n'));
       screen.render();
     };
 
+    /** Live: one sampling pass, derived against the previous one, kept in history (and the recording). */
     const sampleOnce = (): void => {
-      const cur = sampler.sample(detailTids());
+      const cur = sampler!.sample(detailTids());
+      void kept!.append(cur);
+      if (recorder) recorder.append(cur).catch((err: unknown) => stopRecording(`recording stopped: ${(err as Error).message}`));
       if (prev) {
-        frame = derive(prev, cur);
-        const evaluated = evaluateHints(hintState, frame);
+        const f = derive(prev, cur);
+        const evaluated = evaluateHints(hintState, f);
         hintState = evaluated.state;
-        hints = evaluated.hints;
-        since = trackStateSince(since, frame);
-        history.add(frame);
+        show({ frame: f, hints: evaluated.hints }, cur, true);
       }
       prev = cur;
-      if (state.overlay?.kind === 'detail' && frame) {
-        const tid = state.overlay.tid;
-        const t = frame.threads.find((x) => x.tid === tid);
-        kernelDetail = t ? readTaskKernelDetail(opts.procRoot, t.pid, tid, os.arch()) : null;
-      }
+    };
+
+    /** Moves the shown position (replay, or paused live) to `i`, clamped. */
+    const moveTo = (i: number): void => {
+      const target = Math.max(1, Math.min(timeline.positions, i));
+      const continuous = position !== null && target === position + 1;
+      const moment = timeline.at(target);
+      position = target;
+      if (moment) show(moment, store.sample(target), continuous);
+      else state = { ...state, message: `sample ${target} is damaged or missing` };
     };
 
     const schedule = (delayMs: number): void => {
@@ -168,15 +226,39 @@ export function runTui(opts: TuiOptions): Promise<number> {
       timer = setTimeout(tick, delayMs);
     };
 
+    /** Replay: ms to wait before the next sample at the current speed (the recorded gap / speed). */
+    const replayDelay = (): number => {
+      if (position === null) return state.intervalMs;
+      const a = store.sample(position);
+      const b = position + 1 < store.count ? store.sample(position + 1) : null;
+      const gap = a && b ? b.wallMs - a.wallMs : state.intervalMs;
+      return Math.max(20, Math.min(60_000, gap / speed));
+    };
+
     function tick(): void {
       if (finished) return;
       const started = performance.now();
-      if (!state.paused) {
-        sampleOnce();
+      if (live) {
+        if (!state.paused) {
+          sampleOnce();
+          render();
+        }
+        schedule(Math.max(10, state.intervalMs - (performance.now() - started)));
+        return;
+      }
+      if (!state.paused && position !== null && position < timeline.positions) {
+        moveTo(position + 1);
         render();
       }
-      schedule(Math.max(10, state.intervalMs - (performance.now() - started)));
+      schedule(replayDelay());
     }
+
+    const stopRecording = (message: string): void => {
+      const r = recorder;
+      recorder = null;
+      if (r) void r.close();
+      state = { ...state, message };
+    };
 
     const finish = (code: number, error?: unknown): void => {
       if (finished) return;
@@ -187,12 +269,14 @@ export function runTui(opts: TuiOptions): Promise<number> {
       } catch {
         // the terminal may be gone already (SIGHUP); nothing left to restore
       }
-      sampler.close();
+      sampler?.close();
+      const closing = recorder ? recorder.close() : Promise.resolve();
+      if (opts.kind === 'replay') opts.reader.close();
       if (error) process.stderr.write(`whytop: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
       for (const [sig, handler] of signalHandlers) process.off(sig, handler);
       process.off('uncaughtException', onCrash);
       process.off('unhandledRejection', onCrash);
-      resolve(code);
+      closing.then(() => resolve(code), () => resolve(code));
     };
 
     const persist = (): void => {
@@ -226,13 +310,66 @@ export function runTui(opts: TuiOptions): Promise<number> {
           }
           return;
         case 'renice': {
-          const tids = 'tid' in effect.target ? [effect.target.tid] : (frame?.threads.filter((t) => t.pid === (effect.target as { pid: number }).pid).map((t) => t.tid) ?? []);
+          const target = effect.target;
+          const tids = 'tid' in target ? [target.tid] : (frame?.threads.filter((t) => t.pid === target.pid).map((t) => t.tid) ?? []);
           try {
             for (const tid of tids) os.setPriority(tid, Math.max(-20, Math.min(19, os.getPriority(tid) + effect.delta)));
             state = { ...state, message: `nice ${effect.delta > 0 ? '+1' : '-1'} for ${tids.length} thread${tids.length === 1 ? '' : 's'}` };
           } catch (err) {
             state = { ...state, message: `cannot renice: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}` };
           }
+          return;
+        }
+        case 'step':
+          return moveTo((position ?? timeline.positions) + effect.delta);
+        case 'speed': {
+          const i = SPEEDS.indexOf(speed as (typeof SPEEDS)[number]);
+          speed = SPEEDS[Math.max(0, Math.min(SPEEDS.length - 1, i + (effect.faster ? 1 : -1)))];
+          state = { ...state, message: `speed x${speed}` };
+          if (!live) schedule(replayDelay());
+          return;
+        }
+        case 'goto': {
+          const first = store.count > 0 ? store.sample(0) : null;
+          const last = store.count > 0 ? store.sample(store.count - 1) : null;
+          if (!first || !last) return;
+          try {
+            const base = frame ? Date.parse(frame.time) : first.wallMs;
+            const ms = parseTimeSpec(effect.spec, { startMs: first.wallMs, endMs: last.wallMs, baseMs: base });
+            moveTo(opts.kind === 'replay' ? opts.reader.indexAtTime(ms) : indexAtOrBefore(store, ms));
+          } catch (err) {
+            state = { ...state, message: (err as Error).message };
+          }
+          return;
+        }
+        case 'hintStart': {
+          const found = timeline.findHintStart(position ?? timeline.positions, effect.dir);
+          if (found === null) state = { ...state, message: `no hint starts ${effect.dir > 0 ? 'later' : 'earlier'}` };
+          else moveTo(found);
+          return;
+        }
+        case 'record': {
+          if (recorder) return stopRecording(`recording saved: ${recorder.path} (${recorder.samples} samples)`);
+          try {
+            recorder = Recorder.open(newRecordingName('whytop'), sampler!.host);
+            state = { ...state, message: `recording to ${recorder.path} (R stops)` };
+          } catch (err) {
+            state = { ...state, message: `cannot record: ${(err as Error).message}` };
+          }
+          return;
+        }
+        case 'saveHistory': {
+          const path = newRecordingName('whytop-history');
+          kept!.saveTo(path).then(
+            () => {
+              state = { ...state, message: `history (${kept!.count} samples) written to ${path}` };
+              render();
+            },
+            (err: unknown) => {
+              state = { ...state, message: `cannot write history: ${(err as Error).message}` };
+              render();
+            },
+          );
           return;
         }
       }
@@ -243,23 +380,26 @@ export function runTui(opts: TuiOptions): Promise<number> {
       const name = keyName(ch, key);
       if (!name) return;
       const width = screen.width as number;
+      const wasPaused = state.paused;
       const result = handleKey(state, name, {
         rows,
         pageSize: Math.max(1, listHeight(frame, width, screen.height as number) - 1),
         columns: columnsFor(state.listMode),
         users: [...new Set(frame?.processes.map((p) => p.user).filter((u): u is string => u !== null))].sort(),
-        live: true,
+        live,
         hints,
+        stepping: !live || state.paused,
       });
       const detailBefore = state.overlay?.kind === 'detail' ? state.overlay.tid : null;
       state = result.state;
       for (const effect of result.effects) apply(effect);
       if (finished) return;
-      if (state.overlay?.kind === 'detail' && state.overlay.tid !== detailBefore && frame) {
-        const tid = state.overlay.tid;
-        const t = frame.threads.find((x) => x.tid === tid);
-        kernelDetail = t ? readTaskKernelDetail(opts.procRoot, t.pid, tid, os.arch()) : null;
+      if (live && wasPaused !== state.paused) {
+        // Pausing freezes the screen on the newest kept sample; resuming returns to the live edge.
+        position = state.paused ? timeline.positions : null;
+        if (!state.paused) schedule(0);
       }
+      if (state.overlay?.kind === 'detail' && state.overlay.tid !== detailBefore) refreshKernelDetail();
       render();
     });
     screen.on('resize', () => render());
@@ -275,14 +415,29 @@ export function runTui(opts: TuiOptions): Promise<number> {
     process.on('uncaughtException', onCrash);
     process.on('unhandledRejection', onCrash);
 
-    // Baseline now, a first frame shortly after, then the interval.
     try {
-      sampleOnce();
+      if (live) sampleOnce();
+      else if (position !== null && position >= 1) moveTo(position);
+      else state = { ...state, message: 'the recording holds fewer than two samples: nothing to show' };
     } catch (err) {
       finish(1, err);
       return;
     }
     render();
-    schedule(Math.min(FIRST_FRAME_MS, state.intervalMs));
+    // Live: the baseline now, a first frame shortly after, then the interval. Replay: play on.
+    schedule(live ? Math.min(FIRST_FRAME_MS, state.intervalMs) : replayDelay());
   });
+}
+
+/** The last stored sample at or before `wallMs` (at least position 1). */
+function indexAtOrBefore(store: SnapshotStore, wallMs: number): number {
+  let lo = 0;
+  let hi = store.count - 1;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >> 1;
+    const s = store.sample(mid);
+    if (s && s.wallMs <= wallMs) lo = mid;
+    else hi = mid - 1;
+  }
+  return Math.max(1, lo);
 }

@@ -20,6 +20,8 @@ export interface KeyContext {
   live: boolean;
   /** Active hints, most severe first (the `w` list). */
   hints: readonly Hint[];
+  /** True when the screen shows stored samples (replay, or live while paused): t/T, g, n/N work. */
+  stepping: boolean;
 }
 
 /** Something the app must do outside the state. */
@@ -29,7 +31,13 @@ export type Effect =
   | { type: 'interval' }
   | { type: 'persist' }
   | { type: 'signal'; pids: number[]; signal: string }
-  | { type: 'renice'; target: { tid: number } | { pid: number }; delta: number };
+  | { type: 'renice'; target: { tid: number } | { pid: number }; delta: number }
+  | { type: 'step'; delta: number }
+  | { type: 'speed'; faster: boolean }
+  | { type: 'goto'; spec: string }
+  | { type: 'hintStart'; dir: 1 | -1 }
+  | { type: 'record' }
+  | { type: 'saveHistory' };
 
 /** Result of one key. */
 export interface KeyResult {
@@ -53,7 +61,12 @@ export const KEY_HELP: ReadonlyArray<[string, string]> = [
   ['Enter Esc', 'thread detail; back (Esc also cancels any prompt; arrows scroll help and detail)'],
   ['Tab 1-5', 'views: 1 threads, 2 states, 3 modes, 4 softirq, 5 memory'],
   ['w', 'why: every active hint with its explanation; Enter goes to what it is about'],
-  ['space Z', 'pause / resume sampling'],
+  ['space Z', 'pause / resume (live: sampling; replay: playing)'],
+  ['t → T ←', 'paused or replaying: next / previous sample'],
+  ['[ ]', 'replay: slower / faster (x0.25 .. x64)'],
+  ['g', 'paused or replaying: go to a time (14:03:10, +5m, -30s, start, end)'],
+  ['n N', 'paused or replaying: next / previous sample where a hint starts'],
+  ['R W', 'live: start / stop recording to a file; write the kept history to a file'],
   ['+ -', 'longer / shorter sampling interval'],
   ['k F9', "send a signal to the selected row's process (asks first)"],
   ['F7 F8', 'nice -1 (higher priority) / nice +1 for the selected thread (or all threads of a process)'],
@@ -121,6 +134,8 @@ function submitPrompt(state: UiState, p: Prompt, ctx: KeyContext): KeyResult {
       const letters = [...text.replace(/\s/g, '')].map((c) => (c === 't' || c === 'x' ? c : c.toUpperCase())).join('');
       return done({ ...base, stateFilter: letters === '' ? null : letters, selectedIndex: 0, scrollTop: 0 }, { type: 'persist' });
     }
+    case 'goto':
+      return text === '' ? done(base) : done(base, { type: 'goto', spec: text });
     case 'search': {
       const match = compileFilter(text);
       if (!match) return done(base);
@@ -328,6 +343,26 @@ export function handleKey(state: UiState, key: string, ctx: KeyContext): KeyResu
     }
     case 'c':
       return done({ ...s, message: 'syscall counting needs the eBPF tier, which this build does not have yet' });
+    case 't':
+    case 'right':
+    case 'T':
+    case 'left':
+      if (!ctx.stepping) return done({ ...s, message: 'pause first (space) to step through the kept history' });
+      return done(s, { type: 'step', delta: key === 't' || key === 'right' ? 1 : -1 });
+    case '[':
+    case ']':
+      return done(s, { type: 'speed', faster: key === ']' });
+    case 'g':
+      if (!ctx.stepping) return done({ ...s, message: 'pause first (space) to move in the kept history' });
+      return done({ ...s, overlay: prompt('goto', 'Go to (HH:MM:SS, +5m, -30s, start, end)', '') });
+    case 'n':
+    case 'N':
+      if (!ctx.stepping) return done({ ...s, message: 'pause first (space) to jump between hints' });
+      return done(s, { type: 'hintStart', dir: key === 'n' ? 1 : -1 });
+    case 'R':
+      return ctx.live ? done(s, { type: 'record' }) : done({ ...s, message: 'this is a replay: nothing to record' });
+    case 'W':
+      return ctx.live ? done(s, { type: 'saveHistory' }) : done({ ...s, message: 'this is a replay: the file is already saved' });
     default:
       return done(state);
   }

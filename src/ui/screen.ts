@@ -31,7 +31,7 @@ export interface ScreenModel {
   since: StateSince;
   history: ThreadHistory;
   kernelDetail: TaskKernelDetail | null;
-  /** "LIVE" or "REPLAY ..." as the status bar shows it. */
+  /** "LIVE", "PAUSED 14:03:10 12/300" or "REPLAY ..." as the status bar shows it. */
   modeLabel: string;
   /** Active hints, most severe first. */
   hints: readonly Hint[];
@@ -56,7 +56,7 @@ function statusLine(model: ScreenModel, state: UiState, width: number): string {
   if (o?.kind === 'prompt') return tone('status', esc(`${o.label}: `)) + esc(safeName(o.text)) + '█' + tone('dim', '   Enter apply, Esc cancel');
   const frame = model.frame;
   const parts: string[] = [];
-  parts.push(state.paused ? paint('warn', 'PAUSED') : paint('ok', model.modeLabel));
+  parts.push(paint(state.paused ? 'warn' : 'ok', model.modeLabel));
   if (state.message) parts.push(paint('warn', safeName(state.message)));
   parts.push(esc(`every ${state.intervalMs / 1000}s`));
   if (frame) {

@@ -19,7 +19,7 @@ export interface SortSpec {
 /** A text prompt at the bottom line. */
 export interface Prompt {
   kind: 'prompt';
-  purpose: 'search' | 'filter' | 'state' | 'user';
+  purpose: 'search' | 'filter' | 'state' | 'user' | 'goto';
   label: string;
   text: string;
 }

@@ -85,6 +85,7 @@ export function makeSnapshot(seconds: number, parts: Partial<Snapshot> & { tasks
     uptimeS: 100 + seconds,
     taskSample: { monoNs: seconds * 1e9, tasks, procs },
     userNames: { 0: 'root' },
+    blockedStacks: {},
     sampler: { backend: 'ts', backendReason: 'test', sampleMs: 1, sampleCpuMs: 1 },
     ...rest,
   };

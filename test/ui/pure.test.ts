@@ -100,7 +100,7 @@ describe('rows', () => {
 describe('keys', () => {
   const s0 = initialState(1000);
   const rows = buildRows(F, s0, cpuValue(s0));
-  const ctx: KeyContext = { rows, pageSize: 2, columns: columnsFor('threads'), users: ['bob', 'root'], live: true, hints: [] };
+  const ctx: KeyContext = { rows, pageSize: 2, columns: columnsFor('threads'), users: ['bob', 'root'], live: true, hints: [], stepping: false };
 
   it('move the selection and keep it on the same row when rows re-sort', () => {
     let s = handleKey(followSelection(s0, rows), 'down', ctx).state;
