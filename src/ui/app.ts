@@ -21,7 +21,7 @@ import type { Moment, SnapshotStore } from '../store/timeline.js';
 import { parseTimeSpec } from '../store/timeSpec.js';
 import { columnsFor, fitColumns, sortColumn } from './columns.js';
 import { configPath, loadSettings, saveSettings } from './config.js';
-import { fmtDuration } from './format.js';
+import { fmtClock, fmtDuration } from './format.js';
 import { ThreadHistory } from './history.js';
 import { followSelection, handleKey, scrollToSelection } from './keys.js';
 import type { Effect } from './keys.js';
@@ -168,7 +168,7 @@ export function runTui(opts: TuiOptions): Promise<number> {
     };
 
     const modeLabel = (): string => {
-      const where = position === null ? '' : ` ${frame ? new Date(Date.parse(frame.time)).toLocaleTimeString() : '-'} ${position}/${timeline.positions}`;
+      const where = position === null ? '' : ` ${frame ? fmtClock(Date.parse(frame.time)) : '-'} ${position}/${timeline.positions}`;
       if (!live) return `REPLAY${where} x${speed}${state.paused ? ' paused' : ''}`;
       const rec = recorder ? ` REC ${recorder.path}` : '';
       const held = kept && kept.minutesHeld !== null ? ` history ${fmtDuration(kept.minutesHeld * 60_000)}` : '';

@@ -66,6 +66,12 @@ export function fmtDuration(ms: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+/** A wall-clock time as local HH:MM:SS. */
+export function fmtClock(ms: number): string {
+  const d = new Date(ms);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+}
+
 /** A kernel-supplied name made safe for the terminal (control bytes become \xNN). */
 export function safeName(name: string): string {
   return escapeControl(name);
