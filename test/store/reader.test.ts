@@ -100,7 +100,8 @@ describe('RecordingReader on an intact recording', () => {
 });
 
 describe('RecordingReader on a recording cut off at every byte', () => {
-  const snaps = smallSeries(5, 8);
+  // Small samples (no vmstat, meminfo, softirqs) keep the file, and so the number of cuts, small.
+  const snaps = smallSeries(5, 8).map((s) => ({ ...s, vmstat: null, meminfoKb: null, softirqs: null }));
 
   it('closed chunks: opens, keeps every whole sample, reports missing bytes', async () => {
     const bytes = await record('cut-closed.whytop', snaps, 2);

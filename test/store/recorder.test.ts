@@ -115,11 +115,13 @@ describe('Recorder', () => {
 
   it.each([3, 17, 42])('keeps every sample whose append returned before a SIGKILL (after %i)', async (killAfter) => {
     const path = tmp(`killed-${killAfter}.whytop`);
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./crashChild.ts', import.meta.url)), path], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./crashChild.ts', import.meta.url)), path], { stdio: ['ignore', 'pipe', 'pipe'] });
     let acked = 0;
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
     await new Promise<void>((resolve, reject) => {
       child.on('error', reject);
-      child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited with ${code}`))));
+      child.on('exit', (code, signal) => (signal === 'SIGKILL' ? resolve() : reject(new Error(`child exited with ${code}: ${stderr}`))));
       child.stdout.on('data', (chunk: Buffer) => {
         const lines = chunk.toString().trim().split('\n');
         acked = Math.max(acked, Number(lines[lines.length - 1]));

@@ -7,21 +7,40 @@ import type { ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { columnWidths } from '../../src/ui/panels/table.js';
+import { fitColumns } from '../../src/ui/columns.js';
+import { initialState } from '../../src/ui/state.js';
 import { BIN, HAVE_TMUX, pause, TmuxPane } from './tmux.js';
 
 const WHYTOP = `'${process.execPath}' '${BIN}'`;
 
-/** The list on screen: header cells and rows split into the same cells (COMMAND keeps its spaces). */
+/**
+ * The list on screen: header cells and rows cut into the same cells, using the layout whytop itself
+ * computes for that width and list mode (default hidden columns): blank cells stay blank.
+ */
 function parseList(lines: string[]): { header: string[]; rows: Array<Record<string, string>> } {
   const at = lines.findIndex((l) => /\bCPU%/.test(l) && /COMMAND/.test(l));
   if (at < 0) return { header: [], rows: [] };
-  const header = lines[at].trim().split(/\s+/).map((h) => h.replace(/[▼▲]$/, ''));
+  const headerLine = lines[at];
+  // The status bar always reaches the right edge: its length is the terminal's width.
+  const width = Math.max(...lines.map((l) => l.length));
+  const mode = /\bTID\b/.test(headerLine) ? 'threads' : /[├└]─/.test(lines.join('\n')) ? 'tree' : 'processes';
+  const columns = fitColumns(mode, initialState(1000).hiddenColumns, width);
+  const widths = columnWidths(columns, width);
+  const spans: Array<[number, number]> = [];
+  let x = 0;
+  for (const w of widths) {
+    spans.push([x, x + w]);
+    x += w + 1;
+  }
+  const cut = (line: string): string[] => spans.map(([a, b], i) => (i === spans.length - 1 ? line.slice(a) : line.slice(a, b)).trim());
+  const header = cut(headerLine).map((h) => h.replace(/[▼▲]$/, ''));
   const rows: Array<Record<string, string>> = [];
   for (const line of lines.slice(at + 1)) {
-    if (/^(LIVE|PAUSED)\b/.test(line.trim()) || line.trim() === '') break;
-    const cells = line.trim().split(/\s+/);
+    if (/^(LIVE|PAUSED|REPLAY)\b/.test(line.trim()) || line.trim() === '') break;
+    const cells = cut(line);
     const row: Record<string, string> = {};
-    header.forEach((h, i) => (row[h] = i === header.length - 1 ? cells.slice(i).join(' ') : cells[i]));
+    header.forEach((h, i) => (row[h] = cells[i]));
     rows.push(row);
   }
   return { header, rows };
@@ -64,7 +83,7 @@ describe.skipIf(!HAVE_TMUX)('the live TUI in a terminal (tmux)', () => {
     expect(lines.some((l) => /Threads \d+:/.test(l))).toBe(true);
     expect(lines.join('\n')).toMatch(/LIVE .*every 1s .*(native|ts) reader/);
     const list = parseList(lines);
-    expect(list.header.slice(0, 5)).toEqual(['TID', 'PID', 'USER', 'NI', 'S']);
+    expect(list.header.slice(0, 6)).toEqual(['TID', 'PID', 'USER', 'NI', '!', 'S']);
   });
 
   it('sorts by the column the keys choose, on the rows shown', async () => {
@@ -177,7 +196,9 @@ describe.skipIf(!HAVE_TMUX)('the live TUI in a terminal (tmux)', () => {
     expect(lines.join('\n')).toMatch(/current syscall: /);
     pane.keys('Escape', 'F1');
     lines = await pane.waitFor((l) => l.some((x) => x.includes('whytop help')), 'help');
-    expect(lines.join('\n')).toMatch(/WAIT%\s+share of the interval spent runnable but waiting for a CPU/);
+    expect(lines.join('\n')).toMatch(/k F9\s+send a signal/);
+    pane.keys('PageDown');
+    await pane.waitFor((l) => /WAIT%\s+share of the interval spent runnable but waiting for a CPU/.test(l.join('\n')), 'column help after scrolling');
     pane.keys('Escape');
     await pane.waitFor((l) => parseList(l).rows.length > 3, 'list again');
   });
