@@ -246,11 +246,12 @@ function runDump(opts: CliOptions): Promise<number> {
   });
 }
 
-/** Opens a recording for reading, showing progress on a terminal for large files. */
-function openRecording(file: string): RecordingReader {
+/** Opens a recording for reading (`verify`: decode every chunk, for exact damage), with progress on a terminal. */
+function openRecording(file: string, verify = false): RecordingReader {
   const tty = process.stderr.isTTY;
   let shown = false;
   const reader = RecordingReader.open(file, {
+    verify,
     onProgress: (done, total) => {
       if (!tty || total < 64 * 1024 * 1024) return;
       shown = true;
@@ -321,7 +322,7 @@ async function runRecord(opts: CliOptions, file: string): Promise<number> {
 
 /** `whytop info FILE`: what a recording holds. */
 function runInfo(file: string): number {
-  const reader = openRecording(file);
+  const reader = openRecording(file, true);
   try {
     const h = reader.header;
     const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());

@@ -56,7 +56,12 @@
 //              A column missing from a record decodes as all NaN; unknown fields are kept as they are.
 //
 // Crash safety: a file cut off anywhere keeps every whole frame; corrupt bytes cost the rest of their
-// chunk (frame checksums), and a reader resynchronises by scanning for the next chunk magic.
+// chunk (frame checksums), and a reader resynchronises by scanning for the next chunk magic. Zero
+// bytes never pass as a frame or chunk header. Every length is checked against the file size and
+// the limits below before anything is allocated.
+// Privacy: files are created mode 0600; command lines are stored only when the recording says so.
+// Versions: a reader decodes every format version up to its own (one record decoder per version,
+// with a committed fixture per version under test/fixtures/recordings/) and refuses newer ones.
 import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
 import { brotliDecompressSync, constants as zc, createBrotliCompress, type BrotliCompress, type BrotliOptions } from 'node:zlib';
@@ -634,7 +639,9 @@ const RECORD_DECODERS: Record<number, () => RecordDecoder> = {
 
 /** Limits a chunk writer closes its chunk at. */
 export interface ChunkLimits {
+  /** Samples per chunk. */
   maxSamples: number;
+  /** Frame bytes after which the chunk closes. */
   targetBodyBytes: number;
 }
 
@@ -660,7 +667,9 @@ export class ChunkEncoder {
   bodyBytes = 0;
   /** Bytes of its records so far (decompressed). */
   recordBytes = 0;
+  /** Wall time of its first sample (NaN before the first). */
   firstWallMs = NaN;
+  /** Wall time of its last sample. */
   lastWallMs = NaN;
 
   constructor(recordCmdlines: boolean, private readonly limits: ChunkLimits = DEFAULT_CHUNK_LIMITS) {

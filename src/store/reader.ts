@@ -41,7 +41,6 @@ export interface ChunkInfo {
 /** What scanning a recording found. */
 export interface Scan {
   header: RecordingHeader;
-  headerBytes: number;
   chunks: ChunkInfo[];
   damage: Damage[];
   /** Offset just after the last intact chunk or frame: everything after it is damage. */
@@ -148,21 +147,25 @@ export function scanRecording(fd: number, opts: OpenOptions = {}): Scan {
     pos = h?.closed ? Math.min(claimedEnd, fileBytes) : end;
   }
   opts.onProgress?.(fileBytes, fileBytes);
-  return { header, headerBytes, chunks, damage, intactEnd, fileBytes };
+  return { header, chunks, damage, intactEnd, fileBytes };
 }
 
 /** A recording opened for replay: header, sample count, time span, damage; samples decoded on demand. */
 export class RecordingReader {
+  /** The recording's header: host facts, versions, whether command lines were recorded. */
   readonly header: RecordingHeader;
+  /** The chunk index, in file order. */
   readonly chunks: readonly ChunkInfo[];
   /** Damage found while opening, plus any found later while decoding. */
   readonly damage: Damage[];
+  /** Size of the file when it was opened. */
   readonly fileBytes: number;
+  /** Samples in the recording (those of damaged chunks excluded as far as known). */
+  readonly count: number;
   /** Global index of each chunk's first sample. */
   private readonly firstIndex: number[] = [];
   private readonly cache = new Map<number, ChunkSamples>();
   private readonly damagedChunks = new Set<number>();
-  readonly count: number;
 
   private constructor(
     private readonly fd: number,
