@@ -4,6 +4,7 @@ import type { Frame } from '../model/frame.js';
 import { RULES } from './rules/index.js';
 import { THRESHOLDS } from './thresholds.js';
 import type { Thresholds } from './thresholds.js';
+import { MAX_MESSAGE_CHARS } from './types.js';
 import type { Finding, Hint, HintRule, HintSubject, Severity } from './types.js';
 
 /** Frames a hint stays after its condition is gone (so a single dip does not hide it). */
@@ -33,6 +34,12 @@ export function initialHintState(): HintState {
 
 function subjectKey(s: HintSubject): string {
   return `${s.kind}:${s.id ?? ''}`;
+}
+
+/** A message as one line of at most MAX_MESSAGE_CHARS characters (a rule's numbers come first). */
+function oneLine(message: string): string {
+  const line = message.replace(/\s+/g, ' ');
+  return line.length > MAX_MESSAGE_CHARS ? `${line.slice(0, MAX_MESSAGE_CHARS - 1)}…` : line;
 }
 
 const SEVERITY_RANK: Record<Severity, number> = { crit: 0, warn: 1, info: 2 };
@@ -65,7 +72,7 @@ export function evaluateHints(
   }
   const hints: Array<Hint & { order: number }> = [];
   for (const t of tracks.values()) {
-    if (t.active) hints.push({ id: rules[t.ruleIndex].id, severity: t.last.severity, subject: t.last.subject, message: t.last.message, explain: t.last.explain, order: t.ruleIndex });
+    if (t.active) hints.push({ id: rules[t.ruleIndex].id, severity: t.last.severity, subject: t.last.subject, message: oneLine(t.last.message), explain: t.last.explain, order: t.ruleIndex });
   }
   hints.sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || a.order - b.order || (a.subject.id ?? 0) - (b.subject.id ?? 0));
   return { state: { frames, tracks }, hints: hints.map(({ order: _order, ...h }) => h) };

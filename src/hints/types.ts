@@ -38,6 +38,15 @@ export interface Finding {
   explain: string;
 }
 
+/** Longest message a hint may have. */
+export const MAX_MESSAGE_CHARS = 100;
+
+/** A kernel-supplied name for a hint message: control bytes escaped, cut to 24 characters. */
+export function shortName(name: string): string {
+  const safe = name.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return safe.length > 24 ? `${safe.slice(0, 23)}…` : safe;
+}
+
 /** One rule: a pure function of a frame. */
 export interface HintRule {
   id: string;

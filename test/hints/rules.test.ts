@@ -45,14 +45,14 @@ const CASES: Case[] = [
   { id: 'direct-reclaim', fire: (f) => { f.paging.pgscan_direct_per_s = 5000; f.pressure!.memory!.some_stall_pct = 12; }, hold: (f) => { f.pressure!.memory!.some_stall_pct = 3; }, message: /direct reclaim 5\.0K pages\/s; tasks stalled on memory 12\.0% of the time/ },
   { id: 'dirty-data', fire: (f) => { f.memory.dirty_bytes = 400 * 1024 ** 2; f.memory.writeback_bytes = 20 * 1024 ** 2; }, hold: (f) => { f.memory.dirty_bytes = 200 * 1024 ** 2; f.memory.writeback_bytes = 0; }, message: /400M dirty and 20M under writeback/ },
   { id: 'demand-paging', fire: (f) => { f.processes[1].vsz_bytes = 64 * GIB; f.processes[1].rss_bytes = 300e6; }, message: /app \(10\): VSZ 64G but RSS 286M/ },
-  { id: 'cpu-saturated', fire: (f) => { f.system.runnable_waiting = 3; f.system.procs_running = 5; f.threads[1].runq_wait_pct = 45; }, hold: (f) => { f.threads[1].runq_wait_pct = 15; }, message: /CPU-bound: 5 runnable on 1 CPUs; app waits 45% for a CPU/ },
+  { id: 'cpu-saturated', fire: (f) => { f.system.runnable_waiting = 3; f.system.procs_running = 5; f.threads[1].runq_wait_pct = 45; }, hold: (f) => { f.threads[1].runq_wait_pct = 15; }, message: /CPU-bound: 5 runnable on 1 CPU; app waits 45% for a CPU/ },
   { id: 'idle-but-blocked', fire: (f) => { f.threads_by_state.D = 4; f.cpu_total!.iowait_pct = 30; f.cpu_total!.idle_pct = 60; }, message: /CPU 90% idle but 4 threads in D, iowait 30%/ },
   { id: 'thread-blocked', fire: (f) => { f.threads[1].state = 'D'; f.threads[1].wchan = 'io_schedule'; }, message: /app \(10\) blocked in D in io_schedule/ },
   { id: 'softirq-high', fire: (f) => { f.cpus[0].softirq_pct = 25; f.softirqs = { NET_RX: [90000], TIMER: [100] }; f.threads[2].cpu_pct = 20; }, hold: (f) => { f.cpus[0].softirq_pct = 8; }, message: /CPU 0: 25% in softirq, mostly NET_RX \(90K\/s\); ksoftirqd 20%/ },
   { id: 'steal', fire: (f) => { f.cpu_total!.steal_pct = 8; }, hold: (f) => { f.cpu_total!.steal_pct = 1.5; }, message: /steal 8\.0%/ },
   { id: 'switch-mix', fire: (f) => { f.threads[1].ivcsw_per_s = 2000; f.threads[1].vcsw_per_s = 50; }, hold: (f) => { f.threads[1].ivcsw_per_s = 400; f.threads[1].vcsw_per_s = 10; }, message: /app \(10\) is preempted 2\.0K\/s \(98% of its switches\)/ },
   { id: 'syscall-heavy', fire: (f) => { Object.assign(f.threads[1], { system_pct: 60, user_pct: 10, syscr_per_s: 30000, syscw_per_s: 30000 }); f.host.kpti_active = true; }, hold: (f) => { Object.assign(f.threads[1], { system_pct: 25, user_pct: 10, syscr_per_s: 100, syscw_per_s: 0 }); }, message: /app \(10\): 60% kernel vs 10% user, 60K r\/w syscalls\/s/ },
-  { id: 'reads-from-cache', fire: (f) => { f.processes[1].rchar_per_s = 200e6; f.processes[1].read_bytes_per_s = 4096; }, hold: (f) => { f.processes[1].rchar_per_s = 15 * 1024 ** 2; }, message: /app \(10\) reads 191M\/s, 4\.0K\/s of it from disk/ },
+  { id: 'reads-from-cache', fire: (f) => { f.processes[1].rchar_per_s = 200e6; f.processes[1].read_bytes_per_s = 4096; }, hold: (f) => { f.processes[1].rchar_per_s = 15 * 1024 ** 2; }, message: /app \(10\) reads 191M\/s, 4\.0K\/s of it from disk: cache or network/ },
 ];
 
 /** Runs frames through the engine; returns the hints of each frame. */
@@ -112,6 +112,22 @@ describe('hint rules on fixture frames', () => {
       });
     });
   }
+
+  it('keeps every message to one line of at most 100 characters, however many triggers and however long the names', () => {
+    const f = (fr: Frame): void => {
+      CASES.find((c) => c.id === 'cpu-saturated')!.fire(fr);
+      fr.pressure!.cpu!.some_stall_pct = 92;
+      fr.threads[1].comm = 'kworker/u8:1-ext4-rsv-conversion\nwith a newline';
+      fr.threads[1].ivcsw_per_s = 2000;
+      fr.threads[1].vcsw_per_s = 1;
+    };
+    const hints = run([make(f), make(f), make(f)])[2];
+    expect(hints.map((h) => h.id)).toEqual(expect.arrayContaining(['cpu-saturated', 'switch-mix']));
+    for (const h of hints) {
+      expect(h.message.length, h.message).toBeLessThanOrEqual(100);
+      expect(h.message).not.toMatch(/[\n\x00-\x1f]/);
+    }
+  });
 
   it('says when KPTI makes syscalls dearer', () => {
     const c = CASES.find((x) => x.id === 'syscall-heavy')!;

@@ -1,8 +1,9 @@
 // CPU and scheduling rules: softirq load, steal, more runnable work than CPUs, and idle CPUs with
 // work blocked off-CPU.
 import type { Frame, PressureResourceFrame, ThreadFrame } from '../../model/frame.js';
-import { fmtCount, safeName } from '../../ui/format.js';
+import { fmtCount } from '../../ui/format.js';
 import { level } from '../thresholds.js';
+import { shortName } from '../types.js';
 import type { Finding, HintRule } from '../types.js';
 
 /**
@@ -102,10 +103,11 @@ const runqueue: HintRule = {
     const lv = byQueue ?? byPsi ?? byThread;
     if (!lv) return [];
     // Say what triggered it, so the line never contradicts its own numbers.
+    const cpus = frame.system.online_cpus;
     const evidence = [
-      byQueue ? `${frame.system.procs_running} runnable on ${frame.system.online_cpus} CPUs` : null,
-      byPsi ? `tasks waited for a CPU ${psi!.toFixed(0)}% of the time (PSI)` : null,
-      byThread ? `${safeName(worst.comm)} waits ${worstWait!.toFixed(0)}% for a CPU` : null,
+      byQueue ? `${frame.system.procs_running} runnable on ${cpus} CPU${cpus === 1 ? '' : 's'}` : null,
+      byPsi ? `PSI cpu ${psi!.toFixed(0)}%` : null,
+      byThread ? `${shortName(worst.comm)} waits ${worstWait!.toFixed(0)}% for a CPU` : null,
     ].filter((x) => x !== null);
     return [{
       subject: { kind: 'system' },
@@ -165,7 +167,7 @@ const blockedThread: HintRule = {
         subject: { kind: 'thread', id: th.tid, pid: th.pid },
         level: 'on',
         severity: 'warn',
-        message: `${safeName(th.comm)} (${th.tid}) blocked in D${th.wchan ? ` in ${safeName(th.wchan)}` : ''}: Enter shows its kernel stack`,
+        message: `${shortName(th.comm)} (${th.tid}) blocked in D${th.wchan ? ` in ${shortName(th.wchan)}` : ''}: Enter shows its kernel stack`,
         explain:
           'This thread has been in uninterruptible sleep for several samples: it waits inside the kernel and cannot even be ' +
           'interrupted by signals. Its user-space stack only shows the syscall it made; where it really waits is on the ' +

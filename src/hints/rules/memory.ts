@@ -4,6 +4,7 @@ import type { Frame } from '../../model/frame.js';
 import { fmtBytes, fmtCount } from '../../ui/format.js';
 import { level, levelBelow } from '../thresholds.js';
 import { psiNow } from './cpu.js';
+import { shortName } from '../types.js';
 import type { Finding, HintRule } from '../types.js';
 
 const MEMORY = { kind: 'memory' } as const;
@@ -144,7 +145,7 @@ const demandPaging: HintRule = {
         subject: { kind: 'process', id: p.pid },
         level: 'on',
         severity: 'info',
-        message: `${p.comm} (${p.pid}): VSZ ${fmtBytes(p.vsz_bytes)} but RSS ${fmtBytes(p.rss_bytes)} — reserved, not used; not a leak`,
+        message: `${shortName(p.comm)} (${p.pid}): VSZ ${fmtBytes(p.vsz_bytes)} but RSS ${fmtBytes(p.rss_bytes)} — reserved, not used; not a leak`,
         explain:
           'Virtual size counts every mapping a process made, but the kernel backs memory with RAM only when a page is first ' +
           'touched (demand paging). Runtimes reserve large ranges (heaps, thread stacks, JIT areas) up front. RSS is what ' +

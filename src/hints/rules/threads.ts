@@ -2,9 +2,10 @@
 // it, and reads served from the page cache.
 import { rwSyscallsPerSec, switchesPerSec } from '../../model/frame.js';
 import type { Frame, ThreadFrame } from '../../model/frame.js';
-import { fmtBytes, fmtCount, safeName } from '../../ui/format.js';
+import { fmtBytes, fmtCount } from '../../ui/format.js';
 import { level } from '../thresholds.js';
 import type { Thresholds } from '../thresholds.js';
+import { shortName } from '../types.js';
 import type { Finding, HintRule } from '../types.js';
 
 /** The busiest `max` threads that pass `keep`, by the given key. */
@@ -33,7 +34,9 @@ const modeSwitchHeavy: HintRule = {
       subject: { kind: 'thread', id: th.tid, pid: th.pid },
       level: heavy(th)!,
       severity: 'info',
-      message: `${safeName(th.comm)} (${th.tid}): ${th.system_pct?.toFixed(0) ?? '-'}% kernel vs ${th.user_pct?.toFixed(0) ?? '-'}% user, ${fmtCount(rwSyscallsPerSec(th))} r/w syscalls/s`,
+      message:
+        `${shortName(th.comm)} (${th.tid}): ${th.system_pct?.toFixed(0) ?? '-'}% kernel vs ${th.user_pct?.toFixed(0) ?? '-'}% user` +
+        (rwSyscallsPerSec(th) === null ? '' : `, ${fmtCount(rwSyscallsPerSec(th))} r/w syscalls/s`),
       explain:
         'This thread spends more time in the kernel than in its own code: it crosses into kernel mode very often, ' +
         'usually through many small syscalls (tiny reads and writes, polling, locking). Each crossing has a fixed cost.' +
@@ -59,7 +62,7 @@ const switchMix: HintRule = {
           subject,
           level: lv,
           severity: 'warn',
-          message: `${safeName(th.comm)} (${th.tid}) is preempted ${fmtCount(th.ivcsw_per_s)}/s (${invol.toFixed(0)}% of its switches): CPU contention`,
+          message: `${shortName(th.comm)} (${th.tid}) is preempted ${fmtCount(th.ivcsw_per_s)}/s (${invol.toFixed(0)}% of its switches): CPU contention`,
           explain:
             'Involuntary context switches mean the scheduler took the CPU away while the thread still wanted it: other ' +
             'runnable threads compete for the same CPUs. Check the run-queue wait (WAIT%) and the number of busy threads.',
@@ -70,7 +73,7 @@ const switchMix: HintRule = {
           subject,
           level: lv,
           severity: 'info',
-          message: `${safeName(th.comm)} (${th.tid}) blocks ${fmtCount(th.vcsw_per_s)}/s (${(100 - invol).toFixed(0)}% voluntary): it waits on I/O or locks`,
+          message: `${shortName(th.comm)} (${th.tid}) blocks ${fmtCount(th.vcsw_per_s)}/s (${(100 - invol).toFixed(0)}% voluntary): it waits on I/O or locks`,
           explain:
             'Voluntary context switches mean the thread gave up the CPU itself: it blocked on I/O, a lock, a condition or ' +
             'a timer. Many per second point to fine-grained waiting; its wchan (detail view) tells on what.',
@@ -97,11 +100,12 @@ const cacheReads: HintRule = {
         subject: { kind: 'process', id: p.pid },
         level: level(p.rchar_per_s, t.cacheReadBytesPerSec)!,
         severity: 'info',
-        message: `${safeName(p.comm)} (${p.pid}) reads ${fmtBytes(p.rchar_per_s)}/s, ${fmtBytes(p.read_bytes_per_s)}/s of it from disk: served by the page cache`,
+        message: `${shortName(p.comm)} (${p.pid}) reads ${fmtBytes(p.rchar_per_s)}/s, ${fmtBytes(p.read_bytes_per_s)}/s of it from disk: cache or network`,
         explain:
-          'Nearly everything this process reads comes from RAM: the files are already in the page cache. Its "disk" speed ' +
-          'is memory speed; a benchmark measured this way measures the cache, and the numbers will drop once the data no ' +
-          'longer fits in RAM or the cache is cold.',
+          'Nearly nothing this process reads comes from storage: /proc counts every byte read through syscalls, so the rest ' +
+          'comes from the page cache (files already in RAM) or from sockets and pipes. For file reads, its "disk" speed is ' +
+          'memory speed: a benchmark measured this way measures the cache, and the numbers drop once the data no longer ' +
+          'fits in RAM or the cache is cold. Its open files (ls -l /proc/PID/fd) tell files from sockets.',
       }));
   },
 };
