@@ -210,11 +210,12 @@ async function printFrames(opts: CliOptions, print: (frame: Frame) => string): P
     const detail = opts.detail ? 'all' : 'none';
     const start = performance.now();
     let prev: Snapshot = sampler.sample(detail);
+    let frame: Frame | null = null;
     for (let printed = 0; opts.count === null || printed < opts.count; printed++) {
       await sleep(start + (printed + 1) * intervalMs - performance.now(), stop.signal);
       if (stop.signal.aborted) break;
       const cur = sampler.sample(detail);
-      const frame = derive(prev, cur);
+      frame = derive(prev, cur, frame);
       prev = cur;
       if (!(await writeOut(print(frame)))) break;
     }

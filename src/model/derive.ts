@@ -12,6 +12,7 @@ import type {
   SystemFrame,
   ThreadFrame,
 } from './frame.js';
+import { TASK_NUMERIC_COLUMNS } from './snapshot.js';
 import type { CpuTimesTicks, PressureFile, ProcTable, Snapshot, TaskTable } from './snapshot.js';
 
 const NS_PER_S = 1e9;
@@ -232,7 +233,45 @@ function percentOfCpu(perSec: number | null, unitsPerSec: number): number | null
   return perSec === null ? null : Math.min(100, (100 * perSec) / unitsPerSec);
 }
 
-function deriveThreads(prev: Snapshot, cur: Snapshot): ThreadFrame[] {
+/** True when row i of `ct` holds exactly the values of row j of `pt`: the task did nothing. */
+function rowUnchanged(pt: TaskTable, j: number, ct: TaskTable, i: number): boolean {
+  for (const col of TASK_NUMERIC_COLUMNS) {
+    const a = pt[col][j];
+    const b = ct[col][i];
+    if (a !== b && !(Number.isNaN(a) && Number.isNaN(b))) return false;
+  }
+  return pt.state[j] === ct.state[i] && pt.comm[j] === ct.comm[i] && pt.wchan[j] === ct.wchan[i];
+}
+
+/** Every rate of a thread frame, for checking that a reused frame reads "no activity". */
+const RATE_FIELDS = [
+  ['runNs', 'cpu_pct'], ['utimeTicks', 'user_pct'], ['stimeTicks', 'system_pct'], ['waitNs', 'runq_wait_pct'],
+  ['vcsw', 'vcsw_per_s'], ['ivcsw', 'ivcsw_per_s'], ['minflt', 'minflt_per_s'], ['majflt', 'majflt_per_s'],
+  ['syscr', 'syscr_per_s'], ['syscw', 'syscw_per_s'], ['rchar', 'rchar_per_s'], ['readBytes', 'read_bytes_per_s'],
+  ['wchar', 'wchar_per_s'], ['writeBytes', 'write_bytes_per_s'],
+] as const;
+
+/**
+ * True when `t` is exactly what deriving an unchanged row i would give: every rate 0 where its
+ * counter is known and null where it is not (cpu_pct falls back to the tick counters).
+ */
+function readsIdle(t: ThreadFrame, ct: TaskTable, i: number): boolean {
+  for (const [col, field] of RATE_FIELDS) {
+    const expected = Number.isNaN(ct[col][i]) ? null : 0;
+    if (field === 'cpu_pct' && expected === null) {
+      const ticks = Number.isNaN(ct.utimeTicks[i]) || Number.isNaN(ct.stimeTicks[i]) ? null : 0;
+      if (t.cpu_pct !== ticks) return false;
+    } else if (t[field] !== expected) return false;
+  }
+  return true;
+}
+
+/**
+ * Per-thread frames. A thread whose counters did not move, and whose frame in `previous` (derived
+ * for the interval ending at `prev`) already reads as idle, gets that same frame object: idle
+ * pools cost a comparison per thread instead of a new object.
+ */
+function deriveThreads(prev: Snapshot, cur: Snapshot, previous: Frame | null): ThreadFrame[] {
   const pt = prev.taskSample.tasks;
   const ct = cur.taskSample.tasks;
   const seconds = (cur.taskSample.monoNs - prev.taskSample.monoNs) / NS_PER_S;
@@ -241,9 +280,19 @@ function deriveThreads(prev: Snapshot, cur: Snapshot): ThreadFrame[] {
   const procUid = new Map<number, number>();
   const procs = cur.taskSample.procs;
   for (let i = 0; i < procs.count; i++) procUid.set(procs.pid[i], procs.uid[i]);
+  // previous.threads[j] is prev's row j when previous was derived with prev as its later snapshot.
+  const reusable = previous && previous.threads.length === pt.count && seconds > 0 ? previous.threads : null;
   const threads: ThreadFrame[] = new Array(ct.count);
   for (let i = 0; i < ct.count; i++) {
     const j = match[i];
+    if (reusable && j >= 0) {
+      const old = reusable[j];
+      const uid = known(procUid.get(ct.pid[i]));
+      if (old.tid === ct.tid[i] && old.uid === uid && old.user === (uid === null ? null : (cur.userNames[uid] ?? String(uid))) && rowUnchanged(pt, j, ct, i) && readsIdle(old, ct, i)) {
+        threads[i] = old;
+        continue;
+      }
+    }
     const born = j < 0 && isBornSince(prev, ct.starttimeTicks[i], clk);
     const rate = (c: Float64Array, p: Float64Array): number | null => columnRate(c, p, i, j, born, seconds);
     const userPct = percentOfCpu(rate(ct.utimeTicks, pt.utimeTicks), clk);
@@ -376,14 +425,18 @@ function countStates(tasks: TaskTable): Record<string, number> {
   return counts;
 }
 
-/** Derives the frame for the interval between two snapshots of the same host. */
-export function derive(prev: Snapshot, cur: Snapshot): Frame {
+/**
+ * Derives the frame for the interval between two snapshots of the same host. `previous`, the frame
+ * derived for the interval ending at `prev`, is optional: frames of idle threads are shared from it
+ * (the result is the same either way; frames are never mutated).
+ */
+export function derive(prev: Snapshot, cur: Snapshot, previous: Frame | null = null): Frame {
   // Snapshots out of order give an empty interval: every rate is then null.
   const seconds = Math.max(0, (cur.monoNs - prev.monoNs) / NS_PER_S);
   const { cpus, total } = deriveCpus(prev, cur);
   const softirqs = deriveSoftirqs(prev, cur, seconds);
   const memory = deriveMemory(cur);
-  const threads = deriveThreads(prev, cur);
+  const threads = deriveThreads(prev, cur, previous && previous.time === new Date(prev.wallMs).toISOString() ? previous : null);
   return {
     time: new Date(cur.wallMs).toISOString(),
     interval_s: seconds,

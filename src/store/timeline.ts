@@ -55,7 +55,7 @@ export class Timeline {
         moment = null;
         continue;
       }
-      const frame = derive(prev, cur);
+      const frame = derive(prev, cur, moment?.frame ?? (this.last?.index === k - 1 ? this.last.moment.frame : null));
       const evaluated = evaluateHints(state, frame);
       state = evaluated.state;
       moment = { index: k, frame, hints: evaluated.hints };

@@ -203,7 +203,7 @@ export function runTui(opts: TuiOptions): Promise<number> {
       void kept!.append(cur);
       if (recorder) recorder.append(cur).catch((err: unknown) => stopRecording(`recording stopped: ${(err as Error).message}`));
       if (prev) {
-        const f = derive(prev, cur);
+        const f = derive(prev, cur, frame);
         const evaluated = evaluateHints(hintState, f);
         hintState = evaluated.state;
         show({ frame: f, hints: evaluated.hints }, cur, true);

@@ -109,6 +109,27 @@ describe('derive: memory, paging, softirqs, pressure', () => {
   });
 });
 
+describe('derive: sharing idle threads with the previous frame', () => {
+  it('gives the same frame with or without the previous one, and shares the objects of idle threads', () => {
+    const t = (tid: number, utime: number, vcsw: number) => ({ pid: 10, tid, utime, stime: 1, runNs: utime * 1e7, waitNs: 0, vcsw, ivcsw: 0 });
+    const procs = [{ pid: 10 }];
+    const s0 = makeSnapshot(0, { tasks: [t(10, 5, 1), t(11, 7, 2), t(12, 9, 3)], procs });
+    const s1 = makeSnapshot(1, { tasks: [t(10, 6, 1), t(11, 7, 2), t(12, 9, 3)], procs });
+    const s2 = makeSnapshot(2, { tasks: [t(10, 9, 4), t(11, 7, 2), t(12, 9, 5)], procs });
+    const s3 = makeSnapshot(3, { tasks: [t(10, 9, 4), t(11, 7, 2), t(12, 9, 5)], procs });
+    const f1 = derive(s0, s1);
+    const f2 = derive(s1, s2, f1);
+    const f3 = derive(s2, s3, f2);
+    expect(f2).toEqual(derive(s1, s2));
+    expect(f3).toEqual(derive(s2, s3));
+    expect(f2.threads[1]).toBe(f1.threads[1]); // idle in both intervals: shared
+    expect(f2.threads[2]).not.toBe(f1.threads[2]); // it switched: a new frame
+    expect(f3.threads[2]).not.toBe(f2.threads[2]); // idle now, but its old frame shows activity
+    expect(f3.threads[2].vcsw_per_s).toBe(0);
+    expect(derive(s2, s3, f1).threads[1]).not.toBe(f1.threads[1]); // not the frame ending at prev: ignored
+  });
+});
+
 describe('derive: threads and processes', () => {
   const procs = [{ pid: 10, rssAnonKb: 100, rssFileKb: 50, rssShmemKb: 10, vmSwapKb: 0, readBytes: 0, writeBytes: 0 }];
   const memInfo = { MemTotal: 1600 };

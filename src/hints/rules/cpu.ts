@@ -95,7 +95,8 @@ const runqueue: HintRule = {
   evaluate(frame, t) {
     const waiting = frame.system.runnable_waiting;
     const psi = psiNow(frame.pressure?.cpu);
-    const worst = [...frame.threads].sort((a, b) => (b.runq_wait_pct ?? 0) - (a.runq_wait_pct ?? 0))[0];
+    let worst: ThreadFrame | undefined;
+    for (const th of frame.threads) if ((th.runq_wait_pct ?? 0) > (worst?.runq_wait_pct ?? 0)) worst = th;
     const worstWait = worst?.runq_wait_pct ?? null;
     const byQueue = level(waiting, t.runnableWaiting);
     const byPsi = level(psi, t.psiCpuSomePct);
@@ -107,7 +108,7 @@ const runqueue: HintRule = {
     const evidence = [
       byQueue ? `${frame.system.procs_running} runnable on ${cpus} CPU${cpus === 1 ? '' : 's'}` : null,
       byPsi ? `PSI cpu ${psi!.toFixed(0)}%` : null,
-      byThread ? `${shortName(worst.comm)} waits ${worstWait!.toFixed(0)}% for a CPU` : null,
+      byThread ? `${shortName(worst!.comm)} waits ${worstWait!.toFixed(0)}% for a CPU` : null,
     ].filter((x) => x !== null);
     return [{
       subject: { kind: 'system' },
