@@ -16,6 +16,7 @@ import { fileURLToPath } from 'node:url';
 import { Recorder } from '../src/store/recorder.js';
 import { RecordingReader } from '../src/store/reader.js';
 import { seededRandom, syntheticSeries } from '../test/store/synthetic.js';
+import { upperMedian } from './stats.js';
 
 function option(name: string, fallback: number): number {
   const i = process.argv.indexOf(name);
@@ -24,11 +25,6 @@ function option(name: string, fallback: number): number {
 
 function peakRssMiB(): number {
   return process.resourceUsage().maxRSS / 1024;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[Math.floor(s.length / 2)];
 }
 
 /** Reader half, run in its own process so that its peak RSS is its own. */
@@ -90,7 +86,7 @@ async function main(): Promise<void> {
       `write per sample:     ${(writeMs / samples).toFixed(2)} ms (encode + compress + write)`,
       `writer peak RSS:      ${peakRssMiB().toFixed(0)} MiB`,
       `open:                 ${read.openMs.toFixed(1)} ms (${read.samples} samples, ${read.damage} damage)`,
-      `seek + decode:        median ${median(read.seekMs).toFixed(1)} ms, worst ${Math.max(...read.seekMs).toFixed(1)} ms over ${seeks} random times`,
+      `seek + decode:        median ${upperMedian(read.seekMs).toFixed(1)} ms, worst ${Math.max(...read.seekMs).toFixed(1)} ms over ${seeks} random times`,
       `step forward:         ${read.stepMs.toFixed(2)} ms per sample`,
       `reader peak RSS:      ${read.peakRssMiB.toFixed(0)} MiB (${read.baseRssMiB.toFixed(0)} MiB before opening the file)`,
     ];

@@ -16,26 +16,41 @@
 // (bench/floor.c) runs as a child that times each pass itself with getrusage, so no process
 // start-up is counted anywhere.
 import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import * as os from 'node:os';
-import { dirname, join, relative } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { TaskReader } from '../src/sources/taskReader.js';
 import { ensureBuilt } from './build.js';
+import { Flags, failWith } from './cli.js';
+import type { Fail } from './cli.js';
+import { describeMachine, machineFacts, openFileLimit } from './machine.js';
+import {
+  SHAPES,
+  SHAPE_TEXT,
+  endChildren,
+  killChildren,
+  schedNs,
+  sleep,
+  startChild,
+  startHarness,
+  stderrTail,
+  stopChild,
+  stopHarness,
+  track,
+  waitExit,
+} from './processes.js';
+import type { Shape } from './processes.js';
+import { fmt, fmtRatio, table, writeResults } from './report.js';
+import { summarize } from './stats.js';
+import type { Summary } from './stats.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const BENCH_DIR = dirname(THIS_FILE);
 
-type Shape = 'idle' | 'busy';
 type ReaderName = 'native' | 'ts' | 'floor';
 const READERS: readonly ReaderName[] = ['native', 'ts', 'floor'];
-const SHAPES: readonly Shape[] = ['idle', 'busy'];
-const SHAPE_TEXT: Record<Shape, string> = {
-  idle: 'idle pool: each thread wakes once a minute',
-  busy: 'busy: each thread wakes every second for ~3 µs of work',
-};
 
 interface Options {
   threads: number[];
@@ -56,14 +71,6 @@ interface Pass {
   cpuMs: number;
   wallMs: number;
   tasks: number;
-}
-
-interface Summary {
-  median: number;
-  p25: number;
-  p75: number;
-  min: number;
-  max: number;
 }
 
 interface ReaderResult {
@@ -96,142 +103,11 @@ interface RunResult {
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-function fail(message: string): never {
-  console.error(`bench: ${message}`);
-  process.exit(2);
-}
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, Math.max(0, ms)));
-
-function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.ceil(pos);
-  return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
-}
-
-function summarize(values: readonly number[]): Summary | null {
-  const finite = values.filter(Number.isFinite);
-  if (finite.length === 0) return null;
-  const s = [...finite].sort((a, b) => a - b);
-  return { median: quantile(s, 0.5), p25: quantile(s, 0.25), p75: quantile(s, 0.75), min: s[0], max: s[s.length - 1] };
-}
+const fail: Fail = failWith('bench');
 
 function ratio(a: Summary | null | undefined, b: Summary | null | undefined): number | null {
   if (!a || !b || !(b.median > 0)) return null;
   return a.median / b.median;
-}
-
-function fmtMs(v: number | null | undefined): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
-  return v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2);
-}
-
-function fmtRatio(v: number | null | undefined): string {
-  return v === null || v === undefined || !Number.isFinite(v) ? '–' : `${v.toFixed(2)}×`;
-}
-
-/** Renders rows as a plain text table; the first row is the header. Numeric-looking cells align right. */
-function table(rows: string[][], indent = '  '): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  const lines = rows.map((r) =>
-    r
-      .map((cell, c) => (c > 0 && /^[\d.–×\s[\]-]+$/.test(cell) ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
-      .join('  ')
-      .trimEnd(),
-  );
-  lines.splice(1, 0, widths.map((w) => '─'.repeat(w)).join('  '));
-  return lines.map((l) => indent + l).join('\n');
-}
-
-/** Reads lines from a child's stdout, one request at a time. */
-class LineChannel {
-  private readonly lines: string[] = [];
-  private waiter: ((line: string | null) => void) | null = null;
-  private closed = false;
-
-  constructor(readonly child: ChildProcess) {
-    const rl = createInterface({ input: child.stdout! });
-    rl.on('line', (line) => {
-      if (this.waiter) {
-        const w = this.waiter;
-        this.waiter = null;
-        w(line);
-      } else this.lines.push(line);
-    });
-    rl.on('close', () => {
-      this.closed = true;
-      if (this.waiter) {
-        const w = this.waiter;
-        this.waiter = null;
-        w(null);
-      }
-    });
-  }
-
-  /** The next line, or null once stdout closed or after timeoutMs. */
-  next(timeoutMs: number): Promise<string | null> {
-    const queued = this.lines.shift();
-    if (queued !== undefined) return Promise.resolve(queued);
-    if (this.closed) return Promise.resolve(null);
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waiter = null;
-        resolve(null);
-      }, timeoutMs);
-      this.waiter = (line) => {
-        clearTimeout(timer);
-        resolve(line);
-      };
-    });
-  }
-
-  send(line: string): void {
-    this.child.stdin!.write(line + '\n');
-  }
-}
-
-/** Every child this driver started, so SIGINT and exit can end them. */
-const children = new Set<ChildProcess>();
-
-function track(child: ChildProcess): ChildProcess {
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
-
-function killChild(child: ChildProcess): void {
-  if (child.exitCode === null && child.signalCode === null) {
-    try {
-      child.stdin?.end();
-    } catch {
-      // stdin already closed
-    }
-    child.kill('SIGTERM');
-  }
-}
-
-function waitExit(child: ChildProcess, timeoutMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      resolve();
-    }, timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      resolve();
-    });
-  });
-}
-
-function stderrTail(child: ChildProcess): () => string {
-  let text = '';
-  child.stderr?.on('data', (chunk: Buffer) => {
-    text = (text + chunk.toString()).slice(-2000);
-  });
-  return () => text.trim();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -250,9 +126,7 @@ const PASS_TIMEOUT_MS = 120_000;
 async function startWorker(name: 'native' | 'ts', opts: Options): Promise<Runner> {
   const args = [...process.execArgv, THIS_FILE, '--worker', name, '--proc-root', opts.procRoot];
   if (opts.fdBudget !== undefined) args.push('--fd-budget', String(opts.fdBudget));
-  const child = track(spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'] }));
-  const tail = stderrTail(child);
-  const channel = new LineChannel(child);
+  const { child, channel, tail } = startChild(process.execPath, args);
   const hello = await channel.next(60_000);
   let reason: string | null = null;
   if (hello === null) reason = `worker did not start: ${tail() || 'no output'}`;
@@ -260,10 +134,7 @@ async function startWorker(name: 'native' | 'ts', opts: Options): Promise<Runner
     const msg = JSON.parse(hello) as { ok: true } | { ok: false; reason: string };
     if (!msg.ok) reason = msg.reason;
   }
-  if (reason !== null) {
-    killChild(child);
-    await waitExit(child, 5000);
-  }
+  if (reason !== null) await stopChild(child, 5000);
   return {
     name,
     reason,
@@ -276,17 +147,14 @@ async function startWorker(name: 'native' | 'ts', opts: Options): Promise<Runner
       return msg;
     },
     async close() {
-      killChild(child);
-      await waitExit(child, 10_000);
+      await stopChild(child, 10_000);
     },
   };
 }
 
 /** The C floor, waiting on stdin for each pass. */
 async function startFloor(binary: string, opts: Options): Promise<Runner> {
-  const child = track(spawn(binary, [opts.procRoot, '0', '-'], { stdio: ['pipe', 'pipe', 'pipe'] }));
-  const tail = stderrTail(child);
-  const channel = new LineChannel(child);
+  const { child, channel, tail } = startChild(binary, [opts.procRoot, '0', '-']);
   return {
     name: 'floor',
     reason: null,
@@ -298,8 +166,7 @@ async function startFloor(binary: string, opts: Options): Promise<Runner> {
       return { cpuMs, tasks, wallMs };
     },
     async close() {
-      killChild(child);
-      await waitExit(child, 5000);
+      await stopChild(child, 5000);
     },
   };
 }
@@ -350,38 +217,12 @@ async function workerMain(argv: string[]): Promise<void> {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The harness
-
-interface Harness {
-  pid: number;
-  child: ChildProcess;
-}
-
-async function startHarness(binary: string, threads: number, shape: Shape): Promise<Harness> {
-  const child = track(spawn(binary, [String(threads), shape], { stdio: ['pipe', 'pipe', 'pipe'] }));
-  const tail = stderrTail(child);
-  const channel = new LineChannel(child);
-  const line = await channel.next(120_000);
-  const m = line === null ? null : /^ready (\d+)$/.exec(line);
-  if (!m) {
-    killChild(child);
-    await waitExit(child, 5000);
-    throw new Error(`harness ${threads} ${shape} did not start: ${tail() || line || 'no output'}`);
-  }
-  return { pid: Number(m[1]), child };
-}
-
-// ---------------------------------------------------------------------------------------------
 // Optional: htop as an outside reference (a whole refresh, reading and drawing).
 
-/** Sum of the on-CPU nanoseconds of every thread of `pid` (from schedstat), or NaN. */
+/** Sum of the on-CPU nanoseconds of every thread of `pid` (from schedstat), or NaN once it is gone. */
 function processCpuNs(pid: number): number {
   try {
-    let total = 0;
-    for (const tid of readdirSync(`/proc/${pid}/task`)) {
-      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    }
-    return total;
+    return schedNs(pid);
   } catch {
     return NaN;
   }
@@ -435,8 +276,7 @@ async function measureHtop(opts: Options): Promise<HtopResult> {
       }
     }
     await waitExit(child, 2000);
-    killChild(child);
-    await waitExit(child, 5000);
+    await stopChild(child, 5000);
   }
 }
 
@@ -457,51 +297,35 @@ function parseOptions(argv: string[]): Options {
     htop: false,
     json: join(BENCH_DIR, 'results.json'),
   };
-  const int = (flag: string, v: string | undefined, min: number): number => {
-    const n = Number(v);
-    if (!Number.isInteger(n) || n < min) fail(`${flag} wants an integer ≥ ${min}, got ${v}`);
-    return n;
-  };
-  const list = <T extends string>(flag: string, v: string | undefined, allowed: readonly T[]): T[] => {
-    const items = (v ?? '').split(',').filter(Boolean);
-    for (const item of items) if (!allowed.includes(item as T)) fail(`${flag}: unknown ${item} (allowed: ${allowed.join(', ')})`);
-    if (items.length === 0) fail(`${flag} wants a list`);
-    return items as T[];
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = () => {
-      const v = argv[++i];
-      if (v === undefined) fail(`${flag} wants a value`);
-      return v;
-    };
+  const flags = new Flags(fail);
+  flags.each(argv, (flag, value) => {
     switch (flag) {
       case '--threads':
-        opts.threads = value().split(',').map((v) => int('--threads', v, 0));
+        opts.threads = value().split(',').map((v) => flags.number('--threads', v, 0));
         break;
       case '--shapes':
-        opts.shapes = list('--shapes', value(), SHAPES);
+        opts.shapes = flags.list('--shapes', value(), SHAPES);
         break;
       case '--readers':
-        opts.readers = list('--readers', value(), READERS);
+        opts.readers = flags.list('--readers', value(), READERS);
         break;
       case '--passes':
-        opts.passes = int(flag, value(), 1);
+        opts.passes = flags.number(flag, value(), 1);
         break;
       case '--warmup':
-        opts.warmup = int(flag, value(), 0);
+        opts.warmup = flags.number(flag, value(), 0);
         break;
       case '--interval':
-        opts.intervalMs = int(flag, value(), 0);
+        opts.intervalMs = flags.number(flag, value(), 0);
         break;
       case '--settle':
-        opts.settleMs = int(flag, value(), 0);
+        opts.settleMs = flags.number(flag, value(), 0);
         break;
       case '--proc-root':
         opts.procRoot = value();
         break;
       case '--fd-budget':
-        opts.fdBudget = int(flag, value(), 0);
+        opts.fdBudget = flags.number(flag, value(), 0);
         break;
       case '--htop':
         opts.htop = true;
@@ -520,32 +344,12 @@ function parseOptions(argv: string[]): Options {
       default:
         fail(`unknown option ${flag} (try --help)`);
     }
-  }
+  });
   return opts;
 }
 
-function openFileLimit(): string {
-  try {
-    const line = readFileSync('/proc/self/limits', 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('Max open files'));
-    return line ? line.slice(26).trim().split(/\s+/)[0] : '?';
-  } catch {
-    return '?';
-  }
-}
-
 function machineInfo() {
-  const cpus = os.cpus();
-  return {
-    hostname: os.hostname(),
-    kernel: os.release(),
-    cpuModel: cpus[0]?.model ?? 'unknown',
-    cpus: cpus.length,
-    memoryMiB: Math.round(os.totalmem() / 2 ** 20),
-    node: process.version,
-    openFileLimit: openFileLimit(),
-  };
+  return { ...machineFacts(), openFileLimit: openFileLimit() };
 }
 
 async function runOne(
@@ -596,8 +400,7 @@ async function runOne(
   try {
     if (opts.htop) htop = await measureHtop(opts);
   } finally {
-    killChild(harness.child);
-    await waitExit(harness.child, 10_000);
+    await stopHarness(harness);
   }
   const cpu = (name: ReaderName) => results[name]?.cpuMs;
   return {
@@ -628,9 +431,9 @@ function report(run: RunResult, opts: Options): string {
     }
     rows.push([
       name,
-      fmtMs(r.cpuMs?.median),
-      r.cpuMs ? `[${fmtMs(r.cpuMs.p25)} – ${fmtMs(r.cpuMs.p75)}]` : '–',
-      fmtMs(r.wallMs?.median),
+      fmt(r.cpuMs?.median),
+      r.cpuMs ? `[${fmt(r.cpuMs.p25)} – ${fmt(r.cpuMs.p75)}]` : '–',
+      fmt(r.wallMs?.median),
       r.tasks ? r.tasks.median.toFixed(0) : '–',
       name === 'floor' ? '1.00×' : fmtRatio(ratio(r.cpuMs, floorCpu)),
     ]);
@@ -638,7 +441,7 @@ function report(run: RunResult, opts: Options): string {
   if (run.htop) {
     const h = run.htop;
     if (h.available && h.cpuMsPerRefresh !== null) {
-      rows.push(['htop', fmtMs(h.cpuMsPerRefresh), '', '', '', fmtRatio(floorCpu ? h.cpuMsPerRefresh / floorCpu.median : null)]);
+      rows.push(['htop', fmt(h.cpuMsPerRefresh), '', '', '', fmtRatio(floorCpu ? h.cpuMsPerRefresh / floorCpu.median : null)]);
       notes.push(`  htop: whole refresh (reading and drawing), -d ${h.delayMs / 100}, measured alone for ${h.seconds.toFixed(0)} s after the rounds`);
     } else {
       rows.push(['htop', 'n/a', '', '', '', '']);
@@ -660,7 +463,7 @@ function summaryTable(runs: RunResult[]): string {
     const med = (name: ReaderName) => {
       const r = run.readers[name];
       if (!r) return '–';
-      return r.available ? fmtMs(r.cpuMs?.median) : 'n/a';
+      return r.available ? fmt(r.cpuMs?.median) : 'n/a';
     };
     const tasks = READERS.map((n) => run.readers[n]?.tasks?.median).find((t) => t !== undefined);
     rows.push([
@@ -684,15 +487,13 @@ async function main(): Promise<void> {
   const opts = parseOptions(argv);
 
   const stop = (signal: NodeJS.Signals) => {
-    for (const child of children) killChild(child);
+    endChildren();
     process.stderr.write(`\nbench: ${signal}, stopped\n`);
     process.exit(130);
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  process.on('exit', () => {
-    for (const child of children) child.kill('SIGKILL');
-  });
+  process.on('exit', killChildren);
 
   const bins = ensureBuilt((line) => console.error(`bench: ${line}`));
   const machine = machineInfo();
@@ -707,7 +508,7 @@ async function main(): Promise<void> {
       `          schedstat of every thread; nothing else (getrusage)`,
       `Harness: N threads (64 KiB stacks), wake-ups staggered. Rounds ${opts.intervalMs} ms apart, one pass of each reader`,
       `per round in rotating order; ${opts.warmup} warm-up + ${opts.passes} counted rounds. Medians; [p25 – p75] shows the spread.`,
-      `Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryMiB} MiB, Linux ${machine.kernel}, Node ${machine.node}, ` +
+      `Machine: ${describeMachine(machine)}, ` +
         `open-file limit ${machine.openFileLimit}; ${date}`,
       '',
     ].join('\n'),
@@ -730,12 +531,11 @@ async function main(): Promise<void> {
     options: { ...opts, json: undefined },
     runs,
   };
-  writeFileSync(opts.json, JSON.stringify(json, null, 2) + '\n');
-  console.log(`Results written to ${relative(process.cwd(), opts.json) || opts.json}`);
+  writeResults(opts.json, json);
 }
 
 main().catch((err: unknown) => {
-  for (const child of children) killChild(child);
+  endChildren();
   console.error(`bench: ${(err as Error).stack ?? String(err)}`);
   process.exit(1);
 });

@@ -33,28 +33,27 @@
 // `npm run bench` runs this file with --with-sampler: bench/sampler.ts (the per-task reader
 // benchmark) runs first with every option this file does not own, plus the shared --threads,
 // --shapes and --interval; then this benchmark.
-import { execFileSync, spawn, spawnSync } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { SourceMap } from 'node:module';
 import * as os from 'node:os';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { ensureBuilt } from './build.js';
+import { Flags, failWith } from './cli.js';
+import type { Fail } from './cli.js';
+import { describeMachine, loadAverages, machineFacts } from './machine.js';
+import { SHAPES, SHAPE_TEXT, killChildren, schedNs, sleep, startHarness, stopHarness } from './processes.js';
+import type { Shape } from './processes.js';
+import { fmt, fmtRatio, table, writeResults } from './report.js';
+import { median } from './stats.js';
 
 const THIS_FILE = fileURLToPath(import.meta.url);
 const BENCH_DIR = dirname(THIS_FILE);
 const ROOT = resolve(BENCH_DIR, '..');
 const WHYTOP_BIN = join(ROOT, 'bin/whytop.js');
 
-type Shape = 'idle' | 'busy';
 type Program = 'whytop' | 'htop';
-const SHAPES: readonly Shape[] = ['idle', 'busy'];
-const SHAPE_TEXT: Record<Shape, string> = {
-  idle: 'idle pool: each thread wakes once a minute',
-  busy: 'busy: each thread wakes every second for ~3 µs of work',
-};
 
 /** The issue's targets. */
 const RATIO_TARGET: Record<Shape, number> = { idle: 0.6, busy: 1.0 };
@@ -135,38 +134,7 @@ interface Cell {
 // ---------------------------------------------------------------------------------------------
 // Small helpers
 
-function fail(message: string): never {
-  console.error(`bench:tui: ${message}`);
-  process.exit(2);
-}
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, Math.max(0, ms)));
-
-function median(values: readonly number[]): number | null {
-  const v = values.filter(Number.isFinite).sort((a, b) => a - b);
-  if (v.length === 0) return null;
-  const mid = (v.length - 1) / 2;
-  return (v[Math.floor(mid)] + v[Math.ceil(mid)]) / 2;
-}
-
-function fmt(v: number | null | undefined, digits?: number): string {
-  if (v === null || v === undefined || !Number.isFinite(v)) return '–';
-  const d = digits ?? (v >= 100 ? 0 : v >= 10 ? 1 : 2);
-  return v.toFixed(d);
-}
-
-/** Renders rows as a plain text table; the first row is the header. Numeric-looking cells align right. */
-function table(rows: string[][], indent = '  '): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
-  const lines = rows.map((r) =>
-    r
-      .map((cell, c) => (c > 0 && /^[\d.–×\s[\]/-]+$/.test(cell) ? cell.padStart(widths[c]) : cell.padEnd(widths[c])))
-      .join('  ')
-      .trimEnd(),
-  );
-  lines.splice(1, 0, widths.map((w) => '─'.repeat(w)).join('  '));
-  return lines.map((l) => indent + l).join('\n');
-}
+const fail: Fail = failWith('bench:tui');
 
 function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
@@ -186,19 +154,6 @@ function cpuTicks(pid: number): number {
   const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const f = text.slice(text.lastIndexOf(')') + 2).split(' '); // f[0] is field 3
   return Number(f[11]) + Number(f[12]);
-}
-
-/** Sum of the on-CPU nanoseconds of every thread of `pid` (schedstat). */
-function schedNs(pid: number): number {
-  let total = 0;
-  for (const tid of readdirSync(`/proc/${pid}/task`)) {
-    try {
-      total += Number(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').split(' ')[0]);
-    } catch {
-      // the thread ended
-    }
-  }
-  return total;
 }
 
 /**
@@ -250,66 +205,9 @@ function alive(pid: number): boolean {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Child processes: the harness, tmux servers
+// tmux servers (the harness and its children: ./processes.ts)
 
-const children = new Set<ChildProcess>();
 const tmuxSockets = new Set<string>();
-
-function track(child: ChildProcess): ChildProcess {
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  return child;
-}
-
-function waitExit(child: ChildProcess, timeoutMs: number): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((r) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      r();
-    }, timeoutMs);
-    child.once('exit', () => {
-      clearTimeout(timer);
-      r();
-    });
-  });
-}
-
-interface Harness {
-  pid: number;
-  child: ChildProcess;
-}
-
-async function startHarness(binary: string, threads: number, shape: Shape): Promise<Harness> {
-  const child = track(spawn(binary, [String(threads), shape], { stdio: ['pipe', 'pipe', 'pipe'] }));
-  let err = '';
-  child.stderr!.on('data', (c: Buffer) => (err = (err + c.toString()).slice(-2000)));
-  const rl = createInterface({ input: child.stdout! });
-  const line = await new Promise<string | null>((r) => {
-    const timer = setTimeout(() => r(null), 120_000);
-    rl.once('line', (l) => {
-      clearTimeout(timer);
-      r(l);
-    });
-    rl.once('close', () => {
-      clearTimeout(timer);
-      r(null);
-    });
-  });
-  const m = line === null ? null : /^ready (\d+)$/.exec(line);
-  if (!m) {
-    child.kill('SIGTERM');
-    await waitExit(child, 5000);
-    throw new Error(`harness ${threads} ${shape} did not start: ${err.trim() || line || 'no output'}`);
-  }
-  return { pid: Number(m[1]), child };
-}
-
-async function stopHarness(h: Harness): Promise<void> {
-  h.child.stdin?.end();
-  h.child.kill('SIGTERM');
-  await waitExit(h.child, 10_000);
-}
 
 /** A tmux server of its own with one pane running one program. */
 class Pane {
@@ -506,7 +404,7 @@ async function runProgram(program: Program, rep: number, threads: number, opts: 
       threadsOfProgram: mem.threads,
       cpuMsPerRefreshByThread: byThread,
       hostBusyPct: (100 * (h1.busy - h0.busy)) / Math.max(1, h1.total - h0.total),
-      loadavg: os.loadavg().map((v) => Number(v.toFixed(1))),
+      loadavg: loadAverages(1),
       systemThreads: [n0, n1],
       tasksShown: shown.tasks,
       reader: shown.reader,
@@ -619,7 +517,7 @@ function summaryTable(cells: Cell[]): string {
       c.shape,
       fmt(c.whytopMsPerRefresh),
       fmt(c.htopMsPerRefresh),
-      c.ratio === null ? '–' : `${c.ratio.toFixed(2)}×`,
+      fmtRatio(c.ratio),
       `≤ ${c.ratioTarget.toFixed(1)}`,
       met(c.ratioMet),
       `${fmt(c.whytopRssPeakMiB, 1)} / ${fmt(c.whytopRssFinalMiB, 1)}`,
@@ -866,49 +764,40 @@ function parseOptions(argv: string[]): Options {
     withSampler: false,
     samplerArgs: [],
   };
-  const num = (flag: string, v: string | undefined, min: number, integer = true): number => {
-    const n = Number(v);
-    if (v === undefined || !Number.isFinite(n) || (integer && !Number.isInteger(n)) || n < min) fail(`${flag} wants ${integer ? 'an integer' : 'a number'} ≥ ${min}, got ${v}`);
-    return n;
-  };
+  const flags = new Flags(fail);
   const rest: string[] = [];
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
+  flags.each(argv, (flag, next) => {
+    // A shared option goes to bench/sampler.ts too, with its value.
     const value = () => {
-      const v = argv[++i];
-      if (v === undefined) fail(`${flag} wants a value`);
+      const v = next();
+      if (SHARED.has(flag)) rest.push(flag, v);
       return v;
     };
-    if (SHARED.has(flag)) rest.push(flag, argv[i + 1] ?? '');
     switch (flag) {
       case '--threads':
-        opts.threads = value().split(',').map((v) => num(flag, v, 1));
+        opts.threads = value().split(',').map((v) => flags.number(flag, v, 1));
         break;
-      case '--shapes': {
-        const items = value().split(',').filter(Boolean);
-        for (const s of items) if (!SHAPES.includes(s as Shape)) fail(`--shapes: unknown ${s} (allowed: ${SHAPES.join(', ')})`);
-        if (items.length === 0) fail('--shapes wants a list');
-        opts.shapes = items as Shape[];
+      case '--shapes':
+        opts.shapes = flags.list(flag, value(), SHAPES);
         break;
-      }
       case '--interval':
-        opts.intervalMs = num(flag, value(), 100);
+        opts.intervalMs = flags.number(flag, value(), 100);
         if (opts.intervalMs % 100 !== 0) fail('--interval must be a multiple of 100 ms (htop -d counts tenths of a second)');
         break;
       case '--seconds':
-        opts.seconds = num(flag, value(), 1, false);
+        opts.seconds = flags.number(flag, value(), 1, false);
         break;
       case '--warmup-seconds':
-        opts.warmupSeconds = num(flag, value(), 1, false);
+        opts.warmupSeconds = flags.number(flag, value(), 1, false);
         break;
       case '--reps':
-        opts.reps = num(flag, value(), 1);
+        opts.reps = flags.number(flag, value(), 1);
         break;
       case '--width':
-        opts.width = num(flag, value(), 20);
+        opts.width = flags.number(flag, value(), 20);
         break;
       case '--height':
-        opts.height = num(flag, value(), 10);
+        opts.height = flags.number(flag, value(), 10);
         break;
       case '--no-build':
         opts.build = false;
@@ -939,13 +828,12 @@ function parseOptions(argv: string[]): Options {
         // Under --with-sampler, anything else belongs to bench/sampler.ts, which checks it.
         rest.push(flag);
     }
-  }
+  });
   opts.samplerArgs = rest;
   return opts;
 }
 
 function machineInfo() {
-  const cpus = os.cpus();
   let htop = 'unknown';
   try {
     htop = execFileSync('htop', ['--version'], { encoding: 'utf8' }).split('\n')[0].trim();
@@ -953,20 +841,15 @@ function machineInfo() {
     // reported when htop is run
   }
   return {
-    hostname: os.hostname(),
-    kernel: os.release(),
-    cpuModel: cpus[0]?.model ?? 'unknown',
-    cpus: cpus.length,
-    memoryMiB: Math.round(os.totalmem() / 2 ** 20),
-    node: process.version,
+    ...machineFacts(),
     htop,
     tmux: spawnSync('tmux', ['-V'], { encoding: 'utf8' }).stdout.trim(),
-    loadavg: os.loadavg().map((v) => Number(v.toFixed(2))),
+    loadavg: loadAverages(2),
   };
 }
 
 function cleanup(): void {
-  for (const child of children) child.kill('SIGKILL');
+  killChildren();
   for (const socket of tmuxSockets) spawnSync('tmux', ['-L', socket, 'kill-server']);
 }
 
@@ -1017,7 +900,7 @@ async function main(): Promise<void> {
       `  htop    htop -d ${Math.round(opts.intervalMs / 100)} (defaults: every userland thread shown), fresh HOME`,
       `Each alone in tmux at ${opts.width}x${opts.height}, one after the other, over the same harness; ${opts.warmupSeconds} s warm-up, then a`,
       `${opts.seconds} s window = ${fmt(opts.seconds / (opts.intervalMs / 1000), 0)} refreshes of ${refreshText}; ${opts.reps} repetition(s), order alternating; medians.`,
-      `Machine: ${machine.cpus} × ${machine.cpuModel}, ${machine.memoryMiB} MiB, Linux ${machine.kernel}, Node ${machine.node}, ${machine.htop}, ` +
+      `Machine: ${describeMachine(machine)}, ${machine.htop}, ` +
         `${machine.tmux}; load ${machine.loadavg.join(' ')}; ${date}`,
       '',
     ].join('\n'),
@@ -1037,13 +920,12 @@ async function main(): Promise<void> {
   const json = {
     benchmark: 'whytop vs htop, whole process',
     date,
-    machine: { ...machine, loadavgAtEnd: os.loadavg().map((v) => Number(v.toFixed(2))) },
+    machine: { ...machine, loadavgAtEnd: loadAverages(2) },
     options: { ...opts, json: undefined, samplerArgs: undefined, withSampler: undefined },
     targets: { ratio: RATIO_TARGET, rssMiB: { 1000: rssTargetMiB(1000), 10000: rssTargetMiB(10000) } },
     cells,
   };
-  writeFileSync(opts.json, JSON.stringify(json, null, 2) + '\n');
-  console.log(`Results written to ${relative(process.cwd(), opts.json) || opts.json}`);
+  writeResults(opts.json, json);
 }
 
 main().catch((err: unknown) => {
