@@ -1,0 +1,11 @@
+// `npm run bench`: the reader and TUI benchmarks (options passed on to bench/tui.ts, which hands the
+// reader's to bench/sampler.ts), then the recording benchmark with its defaults.
+import { spawnSync } from 'node:child_process';
+import * as path from 'node:path';
+
+const here = import.meta.dirname;
+const tsx = path.join(here, '../node_modules/.bin/tsx');
+for (const [script, args] of [['tui.ts', ['--with-sampler', ...process.argv.slice(2)]], ['recording.ts', []]] as const) {
+  const r = spawnSync(tsx, [path.join(here, script), ...args], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(r.status ?? 1);
+}
