@@ -1,5 +1,6 @@
 // What a hint is, and what a rule must provide.
 import type { Frame } from '../model/frame.js';
+import { escapeControl } from '../output/text.js';
 import type { Thresholds } from './thresholds.js';
 
 /** How much a hint matters. */
@@ -43,7 +44,7 @@ export const MAX_MESSAGE_CHARS = 100;
 
 /** A kernel-supplied name for a hint message: control bytes escaped, cut to 24 characters. */
 export function shortName(name: string): string {
-  const safe = name.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  const safe = escapeControl(name);
   return safe.length > 24 ? `${safe.slice(0, 23)}…` : safe;
 }
 
