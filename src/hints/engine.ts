@@ -21,15 +21,20 @@ interface Track {
   last: Finding;
 }
 
+/** Frames before the current one that rules may compare against. */
+export const RECENT_FRAMES = 5;
+
 /** The engine's memory between frames. */
 export interface HintState {
   frames: number;
   tracks: ReadonlyMap<string, Track>;
+  /** The last RECENT_FRAMES frames, oldest first, without their thread and process lists (memory). */
+  recent: readonly Frame[];
 }
 
 /** The state before the first frame. */
 export function initialHintState(): HintState {
-  return { frames: 0, tracks: new Map() };
+  return { frames: 0, tracks: new Map(), recent: [] };
 }
 
 function subjectKey(s: HintSubject): string {
@@ -55,7 +60,7 @@ export function evaluateHints(
   const tracks = new Map<string, Track>();
   const seen = new Set<string>();
   rules.forEach((rule, ruleIndex) => {
-    for (const finding of rule.evaluate(frame, thresholds)) {
+    for (const finding of rule.evaluate(frame, thresholds, state.recent)) {
       const key = `${rule.id}|${subjectKey(finding.subject)}`;
       if (seen.has(key)) continue;
       seen.add(key);
@@ -75,5 +80,6 @@ export function evaluateHints(
     if (t.active) hints.push({ id: rules[t.ruleIndex].id, severity: t.last.severity, subject: t.last.subject, message: oneLine(t.last.message), explain: t.last.explain, order: t.ruleIndex });
   }
   hints.sort((a, b) => SEVERITY_RANK[a.severity] - SEVERITY_RANK[b.severity] || a.order - b.order || (a.subject.id ?? 0) - (b.subject.id ?? 0));
-  return { state: { frames, tracks }, hints: hints.map(({ order: _order, ...h }) => h) };
+  const recent = [...state.recent, { ...frame, threads: [], processes: [] }].slice(-RECENT_FRAMES);
+  return { state: { frames, tracks, recent }, hints: hints.map(({ order: _order, ...h }) => h) };
 }

@@ -60,6 +60,19 @@ export const THRESHOLDS = {
   /** Bytes/s read through syscalls, with storage reads below cacheReadStoragePct of them. */
   cacheReadBytesPerSec: { on: 20 * 1024 * 1024, hold: 10 * 1024 * 1024 } as Band,
   cacheReadStoragePct: 5,
+  /** Disk busy % (time with I/O in flight) and queue depth that make a device saturated. */
+  diskBusyPct: { on: 90, hold: 80 } as Band,
+  diskQueueDepth: 1,
+  /** Await at least this many times its recent median, at throughput within diskFlatThroughputPct, and at least diskAwaitMinMs. */
+  diskAwaitRise: { on: 2, hold: 1.5 } as Band,
+  diskFlatThroughputPct: 25,
+  diskAwaitMinMs: 10,
+  /** NET_RX softirqs per second (all CPUs) below which their spread is not worth a word. */
+  netRxPerSec: 10000,
+  /** Share (%) of NET_RX on one CPU that counts as "all on one queue". */
+  netRxOneCpuSharePct: { on: 80, hold: 70 } as Band,
+  /** Softnet drops + time squeezes per second on a CPU. */
+  softnetEventsPerSec: { on: 1, hold: 0.01 } as Band,
   /** Rules that name threads or processes name at most this many per frame (busiest first). */
   maxSubjects: 5,
 };

@@ -55,5 +55,9 @@ export interface HintRule {
   reads: readonly string[];
   /** Frames in a row the condition must be `on` before the hint shows (1: at once). */
   minFrames: number;
-  evaluate(frame: Frame, t: Thresholds): Finding[];
+  /**
+   * `recent`: the frames before this one, oldest first (a few), for rules that compare over time;
+   * they carry no thread or process lists.
+   */
+  evaluate(frame: Frame, t: Thresholds, recent: readonly Frame[]): Finding[];
 }

@@ -3,17 +3,20 @@
 import type {
   CpuFrame,
   CpuPercentages,
+  DiskFrame,
   Frame,
   MemoryFrame,
+  NetFrame,
   PagingFrame,
   PressureFrame,
   PressureResourceFrame,
   ProcessFrame,
+  SoftnetFrame,
   SystemFrame,
   ThreadFrame,
 } from './frame.js';
-import { TASK_NUMERIC_COLUMNS } from './snapshot.js';
-import type { CpuTimesTicks, PressureFile, ProcTable, Snapshot, TaskTable } from './snapshot.js';
+import { DISK_COUNTERS, NET_COUNTERS, TASK_NUMERIC_COLUMNS } from './snapshot.js';
+import type { CpuTimesTicks, DiskStat, NetDevStat, PressureFile, ProcTable, Snapshot, TaskTable } from './snapshot.js';
 
 const NS_PER_S = 1e9;
 const KB = 1024;
@@ -202,6 +205,98 @@ function derivePressure(prev: Snapshot, cur: Snapshot, seconds: number): Pressur
     memory: derivePressureResource(prev.pressure.memory, memory, seconds),
     io: derivePressureResource(prev.pressure.io, io, seconds),
   };
+}
+
+/** Bytes per /proc/diskstats sector, whatever the device's own sector size. */
+const SECTOR_BYTES = 512;
+
+
+/**
+ * The earlier counters of the same device (matched by name), or null when there are none to
+ * compare with: the device appeared during the interval, or any of its counters went backwards
+ * (it was removed and re-created, e.g. a loop device detached and attached again).
+ */
+function sameDevice<T extends { name: string }>(before: Map<string, T>, now: T, counters: ReadonlyArray<keyof T>): T | null {
+  const p = before.get(now.name);
+  if (p === undefined) return null;
+  for (const k of counters) if ((now[k] as number) < (p[k] as number)) return null;
+  return p;
+}
+
+/** The first entry of each name (names are unique in a well-formed snapshot). */
+function byName<T extends { name: string }>(list: readonly T[] | null | undefined): Map<string, T> {
+  const map = new Map<string, T>();
+  for (const x of list ?? []) if (!map.has(x.name)) map.set(x.name, x);
+  return map;
+}
+
+function deriveDisks(prev: Snapshot, cur: Snapshot, seconds: number): DiskFrame[] {
+  const before = byName<DiskStat>(prev.diskstats);
+  const out: DiskFrame[] = [];
+  const names = new Set<string>();
+  for (const d of cur.diskstats ?? []) {
+    if (names.has(d.name)) continue;
+    names.add(d.name);
+    const p = sameDevice(before, d, DISK_COUNTERS);
+    const rate = (k: (typeof DISK_COUNTERS)[number]): number | null => (p === null ? null : ratePerSec(p[k], d[k], seconds));
+    const ios = p === null ? null : d.readsCompleted + d.writesCompleted - p.readsCompleted - p.writesCompleted;
+    const ioMs = p === null ? null : d.readMs + d.writeMs - p.readMs - p.writeMs;
+    const sectorsRead = rate('sectorsRead');
+    const sectorsWritten = rate('sectorsWritten');
+    const weighted = rate('weightedMs');
+    const ticks = rate('ioTicksMs');
+    out.push({
+      name: d.name,
+      reads_per_s: rate('readsCompleted'),
+      writes_per_s: rate('writesCompleted'),
+      read_bytes_per_s: sectorsRead === null ? null : sectorsRead * SECTOR_BYTES,
+      write_bytes_per_s: sectorsWritten === null ? null : sectorsWritten * SECTOR_BYTES,
+      await_ms: ios !== null && ioMs !== null && ios > 0 && Number.isFinite(ioMs) && seconds > 0 ? ioMs / ios : null,
+      // Per second of milliseconds → per millisecond of the interval.
+      queue_depth: weighted === null ? null : weighted / 1000,
+      busy_pct: ticks === null ? null : Math.min(100, ticks / 10),
+    });
+  }
+  return out;
+}
+
+function deriveNets(prev: Snapshot, cur: Snapshot, seconds: number): NetFrame[] {
+  const before = byName<NetDevStat>(prev.netdev);
+  const out: NetFrame[] = [];
+  const names = new Set<string>();
+  for (const n of cur.netdev ?? []) {
+    if (names.has(n.name)) continue;
+    names.add(n.name);
+    const p = sameDevice(before, n, NET_COUNTERS);
+    const rate = (k: (typeof NET_COUNTERS)[number]): number | null => (p === null ? null : ratePerSec(p[k], n[k], seconds));
+    out.push({
+      name: n.name,
+      loopback: n.loopback,
+      rx_packets_per_s: rate('rxPackets'),
+      tx_packets_per_s: rate('txPackets'),
+      rx_bytes_per_s: rate('rxBytes'),
+      tx_bytes_per_s: rate('txBytes'),
+      rx_errors_per_s: rate('rxErrs'),
+      tx_errors_per_s: rate('txErrs'),
+      rx_drops_per_s: rate('rxDrop'),
+      tx_drops_per_s: rate('txDrop'),
+    });
+  }
+  return out;
+}
+
+/** Per online CPU; each 32-bit counter on its own (one wrapping says nothing about the others). */
+function deriveSoftnet(prev: Snapshot, cur: Snapshot, seconds: number): SoftnetFrame[] {
+  const before = new Map((prev.softnet ?? []).map((s) => [s.cpu, s]));
+  return (cur.softnet ?? []).map((s) => {
+    const p = before.get(s.cpu);
+    return {
+      cpu: s.cpu,
+      processed_per_s: ratePerSec(p?.processed, s.processed, seconds),
+      dropped_per_s: ratePerSec(p?.dropped, s.dropped, seconds),
+      squeezed_per_s: ratePerSec(p?.timeSqueeze, s.timeSqueeze, seconds),
+    };
+  });
 }
 
 /**
@@ -460,6 +555,9 @@ export function derive(prev: Snapshot, cur: Snapshot, previous: Frame | null = n
     memory,
     paging: derivePaging(prev, cur, seconds),
     pressure: derivePressure(prev, cur, seconds),
+    disks: deriveDisks(prev, cur, seconds),
+    nets: deriveNets(prev, cur, seconds),
+    softnet: deriveSoftnet(prev, cur, seconds),
     threads,
     processes: deriveProcesses(prev, cur, threads, memory.total_bytes),
   };

@@ -152,6 +152,45 @@ export interface ProcessFrame {
   vsz_bytes: number | null;
 }
 
+/** One whole block device over the interval (partitions are folded under their disk). */
+export interface DiskFrame {
+  /** dm name for device-mapper devices, else the kernel name (sda, nvme0n1, loop3). */
+  name: string;
+  reads_per_s: number | null;
+  writes_per_s: number | null;
+  read_bytes_per_s: number | null;
+  write_bytes_per_s: number | null;
+  /** Average time per completed I/O, queueing included (ms); null when no I/O completed. */
+  await_ms: number | null;
+  /** Average number of I/Os in flight over the interval. */
+  queue_depth: number | null;
+  /** Share of the interval with at least one I/O in flight, 0-100. */
+  busy_pct: number | null;
+}
+
+/** One network interface over the interval. */
+export interface NetFrame {
+  name: string;
+  /** The loopback interface: traffic that never leaves the host. */
+  loopback: boolean;
+  rx_packets_per_s: number | null;
+  tx_packets_per_s: number | null;
+  rx_bytes_per_s: number | null;
+  tx_bytes_per_s: number | null;
+  rx_errors_per_s: number | null;
+  tx_errors_per_s: number | null;
+  rx_drops_per_s: number | null;
+  tx_drops_per_s: number | null;
+}
+
+/** Packet processing of the NET_RX softirq on one online CPU over the interval. */
+export interface SoftnetFrame {
+  cpu: number;
+  processed_per_s: number | null;
+  dropped_per_s: number | null;
+  squeezed_per_s: number | null;
+}
+
 /** Facts about the sampled host. */
 export interface HostFrame {
   hostname: string;
@@ -180,6 +219,12 @@ export interface Frame {
   memory: MemoryFrame;
   paging: PagingFrame;
   pressure: PressureFrame | null;
+  /** Block devices in the later snapshot; a device new since the earlier one has null rates. */
+  disks: DiskFrame[];
+  /** Network interfaces in the later snapshot; one new since the earlier one has null rates. */
+  nets: NetFrame[];
+  /** NET_RX packet processing per online CPU. */
+  softnet: SoftnetFrame[];
   threads: ThreadFrame[];
   processes: ProcessFrame[];
 }

@@ -85,6 +85,41 @@ function pressureMetrics(): MetricDef[] {
   });
 }
 
+/** Block devices, network interfaces and softnet. */
+function deviceMetrics(): MetricDef[] {
+  const DISK = ['diskstats'];
+  const NET = ['net/dev'];
+  const SOFTNET = ['net/softnet_stat'];
+  const disk = (field: string, label: string, unit: MetricDef['unit'], meaning: string): MetricDef => ({ id: `disks[].${field}`, label, unit, sources: DISK, meaning });
+  const net = (field: string, label: string, unit: MetricDef['unit'], meaning: string): MetricDef => ({ id: `nets[].${field}`, label, unit, sources: NET, meaning });
+  const softnet = (field: string, label: string, unit: MetricDef['unit'], meaning: string): MetricDef => ({ id: `softnet[].${field}`, label, unit, sources: SOFTNET, meaning });
+  const fresh = ' (every rate of a device is null when it is new since the last sample or its counters went backwards)';
+  return [
+    { id: 'disks[].name', label: 'DEVICE', unit: 'text', sources: [...DISK, '/sys/block/dm-N/dm/name'], meaning: 'whole disk (partitions folded in): the dm name for device-mapper devices, else the kernel name' },
+    disk('reads_per_s', 'r/s', '/s', 'reads completed per second' + fresh),
+    disk('writes_per_s', 'w/s', '/s', 'writes completed per second'),
+    disk('read_bytes_per_s', 'rd/s', 'bytes/s', 'bytes read per second (512-byte sectors)'),
+    disk('write_bytes_per_s', 'wr/s', 'bytes/s', 'bytes written per second (512-byte sectors)'),
+    disk('await_ms', 'await', 'ms', 'average time per completed read or write, queueing included (null when none completed)'),
+    disk('queue_depth', 'queue', 'count', 'average number of I/Os in flight over the interval (weighted I/O time / interval)'),
+    disk('busy_pct', 'busy%', '%', 'share of the interval with at least one I/O in flight; near 100 with a long queue: saturated'),
+    net('name', 'IFACE', 'text', 'network interface of the reader\'s network namespace'),
+    net('loopback', 'LO', 'text', 'true for the loopback interface: traffic that never leaves the host'),
+    net('rx_packets_per_s', 'rxpk/s', '/s', 'packets received per second' + fresh),
+    net('tx_packets_per_s', 'txpk/s', '/s', 'packets sent per second'),
+    net('rx_bytes_per_s', 'rx/s', 'bytes/s', 'bytes received per second'),
+    net('tx_bytes_per_s', 'tx/s', 'bytes/s', 'bytes sent per second'),
+    net('rx_errors_per_s', 'rxerr/s', '/s', 'receive errors per second (bad frames, CRC, FIFO overruns counted by the driver)'),
+    net('tx_errors_per_s', 'txerr/s', '/s', 'transmit errors per second'),
+    net('rx_drops_per_s', 'rxdrop/s', '/s', 'received packets dropped per second (no buffer, unknown protocol, filtered)'),
+    net('tx_drops_per_s', 'txdrop/s', '/s', 'packets dropped on transmit per second (queue full, no route)'),
+    softnet('cpu', 'CPU', 'id', 'CPU number (offline CPUs are absent)'),
+    softnet('processed_per_s', 'proc/s', '/s', 'packets the NET_RX softirq processed on this CPU per second'),
+    softnet('dropped_per_s', 'drop/s', '/s', "packets dropped because this CPU's backlog queue was full: the kernel could not keep up"),
+    softnet('squeezed_per_s', 'squeeze/s', '/s', 'times NET_RX stopped with packets left (its budget or time ran out) per second'),
+  ];
+}
+
 /** Every metric of the frame, in dump order. */
 export const METRICS: readonly MetricDef[] = [
   { id: 'time', label: 'time', unit: 'text', sources: [], meaning: 'wall-clock time of the sample, ISO 8601' },
@@ -136,6 +171,7 @@ export const METRICS: readonly MetricDef[] = [
   { id: 'paging.pgscan_direct_per_s', label: 'scan-d/s', unit: '/s', sources: VM, meaning: 'pages scanned in direct reclaim: an allocating task had to free memory itself and stalled' },
   { id: 'paging.pgsteal_per_s', label: 'steal/s', unit: '/s', sources: VM, meaning: 'pages reclaimed (kswapd, direct and khugepaged)' },
   ...pressureMetrics(),
+  ...deviceMetrics(),
   { id: 'threads[].pid', label: 'PID', unit: 'id', sources: TSTAT, meaning: 'process the thread belongs to' },
   { id: 'threads[].tid', label: 'TID', unit: 'id', sources: TSTAT, meaning: 'thread id' },
   { id: 'threads[].comm', label: 'COMMAND', unit: 'text', sources: TSTAT, meaning: "thread name (the kernel's comm; may hold any bytes)" },

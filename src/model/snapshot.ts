@@ -83,6 +83,64 @@ export interface Pressure {
   io: PressureFile | null;
 }
 
+/**
+ * One whole block device from /proc/diskstats (partitions folded under their disk), counters since
+ * the device appeared. Sectors are 512 bytes whatever the device's own sector size.
+ */
+export interface DiskStat {
+  /** Display name: the dm name for device-mapper devices (live /sys only), else the kernel name. */
+  name: string;
+  /** The kernel's name (sda, nvme0n1, dm-0, loop3). */
+  kernelName: string;
+  /** A loop device (a file used as a disk). */
+  loop: boolean;
+  readsCompleted: number;
+  sectorsRead: number;
+  /** Milliseconds spent on reads (summed over reads in flight at once). */
+  readMs: number;
+  writesCompleted: number;
+  sectorsWritten: number;
+  writeMs: number;
+  /** I/Os in flight now (a gauge, not a counter). */
+  inFlight: number;
+  /** Milliseconds during which at least one I/O was in flight. */
+  ioTicksMs: number;
+  /** Milliseconds of I/O time weighted by the number in flight: Δ/interval is the average queue depth. */
+  weightedMs: number;
+}
+
+/** DiskStat counters that only grow while the device exists (inFlight is a gauge, not one of them). */
+export const DISK_COUNTERS = ['readsCompleted', 'sectorsRead', 'readMs', 'writesCompleted', 'sectorsWritten', 'writeMs', 'ioTicksMs', 'weightedMs'] as const;
+
+/** One network interface from /proc/net/dev, counters since the interface was created. */
+export interface NetDevStat {
+  name: string;
+  /** The loopback interface (lo): traffic that never leaves the host. */
+  loopback: boolean;
+  rxBytes: number;
+  rxPackets: number;
+  rxErrs: number;
+  rxDrop: number;
+  txBytes: number;
+  txPackets: number;
+  txErrs: number;
+  txDrop: number;
+}
+
+/** NetDevStat counters that only grow while the interface exists. */
+export const NET_COUNTERS = ['rxBytes', 'rxPackets', 'rxErrs', 'rxDrop', 'txBytes', 'txPackets', 'txErrs', 'txDrop'] as const;
+
+/** One online CPU's line of /proc/net/softnet_stat (32-bit counters since boot). */
+export interface SoftnetStat {
+  cpu: number;
+  /** Packets the NET_RX softirq took from this CPU's backlog and device queues. */
+  processed: number;
+  /** Packets dropped because the CPU's backlog queue was full. */
+  dropped: number;
+  /** Times the NET_RX softirq stopped with work left (budget or time ran out). */
+  timeSqueeze: number;
+}
+
 /** Numeric per-task columns, all Float64Array of length `count` (NaN = not available). */
 export const TASK_NUMERIC_COLUMNS = [
   'tid',
@@ -202,6 +260,16 @@ export interface Snapshot {
    */
   blockedStacks: Record<number, string[]>;
   sampler: SamplerInfo;
+  /*
+   * Added after recording format 1 was fixed: snapshots of older recordings lack these fields
+   * (undefined), which derive reads as "not available", like null.
+   */
+  /** /proc/diskstats, whole disks; null when absent. */
+  diskstats?: DiskStat[] | null;
+  /** /proc/net/dev, per interface; null when absent. */
+  netdev?: NetDevStat[] | null;
+  /** /proc/net/softnet_stat, per online CPU; null when absent. */
+  softnet?: SoftnetStat[] | null;
 }
 
 /** Allocates an empty task table with room for `count` rows, numeric columns filled with NaN. */

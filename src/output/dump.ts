@@ -4,7 +4,7 @@ import type { Frame } from '../model/frame.js';
 import { escapeControl, toSafeJson } from './text.js';
 
 /** Sections a CSV dump can print, one table each. */
-export const CSV_SECTIONS = ['threads', 'processes', 'cpus', 'system', 'memory', 'softirqs', 'hints'] as const;
+export const CSV_SECTIONS = ['threads', 'processes', 'cpus', 'system', 'memory', 'softirqs', 'disks', 'nets', 'softnet', 'hints'] as const;
 
 /** A hint as dump prints it: without the long explanation. */
 export type DumpHint = Omit<Hint, 'explain'>;
@@ -65,6 +65,12 @@ export function sectionRows(frame: DumpRecord, section: CsvSection): Row[] {
       return Object.entries(frame.softirqs).flatMap(([type, perCpu]) =>
         perCpu.map((perSec, i) => ({ time, type, cpu: frame.softirq_cpus[i], per_s: perSec })),
       );
+    case 'disks':
+      return frame.disks.map((d) => ({ time, ...d }));
+    case 'nets':
+      return frame.nets.map((n) => ({ time, ...n }));
+    case 'softnet':
+      return frame.softnet.map((s) => ({ time, ...s }));
     case 'system':
       return [
         flatten('', {

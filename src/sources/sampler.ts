@@ -2,9 +2,11 @@
 // TypeScript twin when the addon is missing or --no-native is given) and times its own cost.
 import type { HostInfo, Snapshot, TaskSample, TaskTable } from '../model/snapshot.js';
 import { loadNativeTaskReader, nativeHostConstants } from '../native/index.js';
+import { readDiskstats } from './diskstats.js';
 import { readHostInfo, readUptimeS } from './host.js';
 import { readLoadAvg } from './loadavg.js';
 import { readMeminfo } from './meminfo.js';
+import { readNetDev, readSoftnet } from './netdev.js';
 import { readPressure } from './pressure.js';
 import { ProcessInfoCache } from './processInfo.js';
 import { readProcStat } from './procStat.js';
@@ -90,6 +92,9 @@ export class Sampler {
     const meminfoKb = readMeminfo(root);
     const vmstat = readVmstat(root);
     const pressure = readPressure(root);
+    const diskstats = readDiskstats(root);
+    const netdev = readNetDev(root);
+    const softnet = readSoftnet(root);
     const uptimeS = readUptimeS(root);
     const taskSample: TaskSample = this.reader.read(detail);
     this.processInfo.fill(taskSample.procs, taskSample.tasks);
@@ -113,6 +118,9 @@ export class Sampler {
       taskSample,
       userNames,
       blockedStacks,
+      diskstats,
+      netdev,
+      softnet,
       sampler: {
         backend: this.reader.backend,
         backendReason: this.backendReason,

@@ -22,7 +22,7 @@ import { parseTimeSpec } from '../store/timeSpec.js';
 import { columnsFor, fitColumns, sortColumn } from './columns.js';
 import { configPath, loadSettings, saveSettings } from './config.js';
 import { fmtClock, fmtDuration } from './format.js';
-import { ThreadHistory } from './history.js';
+import { DeviceHistory, ThreadHistory } from './history.js';
 import { followSelection, handleKey, scrollToSelection } from './keys.js';
 import type { Effect } from './keys.js';
 import { annotateHints, buildRows } from './rows.js';
@@ -107,6 +107,7 @@ export function runTui(opts: TuiOptions): Promise<number> {
     const screen = createScreen();
     const box = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%', tags: true, wrap: false });
     const threadHistory = new ThreadHistory();
+    const deviceHistory = new DeviceHistory();
     let since: StateSince = new Map();
     let frame: Frame | null = null;
     let hints: Hint[] = [];
@@ -152,7 +153,10 @@ export function runTui(opts: TuiOptions): Promise<number> {
       hints = moment.hints;
       shownSnapshot = snapshot;
       since = trackStateSince(continuous ? since : new Map(), frame);
-      if (continuous) threadHistory.add(frame);
+      if (continuous) {
+        threadHistory.add(frame);
+        deviceHistory.add(frame);
+      }
       rowsKey = '';
       refreshKernelDetail();
     };
@@ -189,6 +193,7 @@ export function runTui(opts: TuiOptions): Promise<number> {
         allColumns: columnsFor(state.listMode),
         since,
         history: threadHistory,
+        devices: deviceHistory,
         kernelDetail,
         modeLabel: modeLabel(),
         hints,

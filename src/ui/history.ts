@@ -66,3 +66,29 @@ export class ThreadHistory {
     return { cpu_pct: series(0), csw_per_s: series(1), rwsc_per_s: series(2) };
   }
 }
+
+/** The last minute of each disk's busy % and each interface's rx+tx bytes/s, for the I/O view. */
+export class DeviceHistory {
+  readonly diskBusy = new Map<string, Array<number | null>>();
+  readonly netBytes = new Map<string, Array<number | null>>();
+
+  constructor(private readonly length = 60) {}
+
+  /** Appends one frame's values; devices that are gone are forgotten. */
+  add(frame: Frame): void {
+    this.put(this.diskBusy, frame.disks.map((d) => [d.name, d.busy_pct]));
+    this.put(this.netBytes, frame.nets.map((n) => [n.name, n.rx_bytes_per_s === null && n.tx_bytes_per_s === null ? null : (n.rx_bytes_per_s ?? 0) + (n.tx_bytes_per_s ?? 0)]));
+  }
+
+  private put(series: Map<string, Array<number | null>>, values: Array<[string, number | null]>): void {
+    const seen = new Set<string>();
+    for (const [name, v] of values) {
+      seen.add(name);
+      let list = series.get(name);
+      if (!list) series.set(name, (list = []));
+      list.push(v);
+      if (list.length > this.length) list.shift();
+    }
+    for (const name of series.keys()) if (!seen.has(name)) series.delete(name);
+  }
+}

@@ -59,7 +59,7 @@ export const KEY_HELP: ReadonlyArray<[string, string]> = [
   ['H  F5', 'threads <-> processes; processes as a tree with their threads'],
   ['F2', 'choose columns'],
   ['Enter Esc', 'thread detail; back (Esc also cancels any prompt; arrows scroll help and detail)'],
-  ['Tab 1-5', 'views: 1 threads, 2 states, 3 modes, 4 softirq, 5 memory'],
+  ['Tab 1-6', 'views: 1 threads, 2 states, 3 modes, 4 softirq, 5 memory, 6 I/O'],
   ['w', 'why: every active hint with its explanation; Enter goes to what it is about'],
   ['space Z', 'pause / resume (live: sampling; replay: playing)'],
   ['t → T ←', 'paused or replaying: next / previous sample'],
@@ -319,6 +319,7 @@ export function handleKey(state: UiState, key: string, ctx: KeyContext): KeyResu
     case '3':
     case '4':
     case '5':
+    case '6':
       return done({ ...s, view: VIEWS[Number(key) - 1] }, { type: 'persist' });
     case 'space':
     case 'Z':

@@ -5,7 +5,8 @@ import type { StateSince } from '../model/threadState.js';
 import type { TaskKernelDetail } from '../sources/taskKernel.js';
 import type { Column } from './columns.js';
 import { safeName } from './format.js';
-import type { ThreadHistory } from './history.js';
+import type { DeviceHistory, ThreadHistory } from './history.js';
+import { ioView } from './panels/io.js';
 import { headerLines } from './panels/header.js';
 import type { Hint } from '../hints/types.js';
 import { confirmLines, detailLines, helpLines, pickerLines, severityTone, whyLines } from './panels/overlays.js';
@@ -30,6 +31,7 @@ export interface ScreenModel {
   allColumns: Column[];
   since: StateSince;
   history: ThreadHistory;
+  devices: DeviceHistory;
   kernelDetail: TaskKernelDetail | null;
   /** "LIVE", "PAUSED 14:03:10 12/300" or "REPLAY ..." as the status bar shows it. */
   modeLabel: string;
@@ -88,6 +90,8 @@ function viewLines(model: ScreenModel, state: UiState, width: number, height: nu
       return softirqView(frame, model.hints, width);
     case 'memory':
       return memoryView(frame, model.hints, width, height);
+    case 'io':
+      return ioView(frame, model.devices.diskBusy, model.devices.netBytes, width, height);
   }
 }
 

@@ -1,8 +1,8 @@
 // What the user has chosen on screen: view, list mode, sort, filters, selection, overlays. Plain
 // data; keys.ts turns key presses into new states, panels read it.
 
-/** The views switched with Tab and 1-5. */
-export const VIEWS = ['threads', 'states', 'modes', 'softirq', 'memory'] as const;
+/** The views switched with Tab and 1-6. */
+export const VIEWS = ['threads', 'states', 'modes', 'softirq', 'memory', 'io'] as const;
 
 /** One of the views. */
 export type ViewId = (typeof VIEWS)[number];

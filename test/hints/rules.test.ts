@@ -27,6 +27,12 @@ function quiet(): Frame {
     memory: { some_avg10: 0, some_avg60: 0, some_avg300: 0, some_total_us: 0, some_stall_pct: 0, full_avg10: 0, full_avg60: 0, full_avg300: 0, full_total_us: 0, full_stall_pct: 0 },
     io: { some_avg10: 0.2, some_avg60: 0, some_avg300: 0, some_total_us: 0, some_stall_pct: 0, full_avg10: 0, full_avg60: 0, full_avg300: 0, full_total_us: 0, full_stall_pct: 0 },
   };
+  f.disks = [{ name: 'sda', reads_per_s: 10, writes_per_s: 20, read_bytes_per_s: 40960, write_bytes_per_s: 81920, await_ms: 2, queue_depth: 0.1, busy_pct: 5 }];
+  f.nets = [{ name: 'eth0', loopback: false, rx_packets_per_s: 100, tx_packets_per_s: 100, rx_bytes_per_s: 1e5, tx_bytes_per_s: 1e5, rx_errors_per_s: 0, tx_errors_per_s: 0, rx_drops_per_s: 0, tx_drops_per_s: 0 }];
+  f.softnet = [{ cpu: 0, processed_per_s: 100, dropped_per_s: 0, squeezed_per_s: 0 }, { cpu: 1, processed_per_s: 100, dropped_per_s: 0, squeezed_per_s: 0 }];
+  f.cpus.push({ cpu: 1, user_pct: 2, nice_pct: 0, system_pct: 1, irq_pct: 0, softirq_pct: 0.5, iowait_pct: 0, steal_pct: 0, idle_pct: 96.5 });
+  f.softirq_cpus = [0, 1];
+  f.softirqs = { NET_RX: [10, 10], TIMER: [100, 100] };
   return f;
 }
 
@@ -52,6 +58,9 @@ const CASES: Case[] = [
   { id: 'steal', fire: (f) => { f.cpu_total!.steal_pct = 8; }, hold: (f) => { f.cpu_total!.steal_pct = 1.5; }, message: /steal 8\.0%/ },
   { id: 'switch-mix', fire: (f) => { f.threads[1].ivcsw_per_s = 2000; f.threads[1].vcsw_per_s = 50; }, hold: (f) => { f.threads[1].ivcsw_per_s = 400; f.threads[1].vcsw_per_s = 10; }, message: /app \(10\) is preempted 2\.0K\/s \(98% of its switches\)/ },
   { id: 'syscall-heavy', fire: (f) => { Object.assign(f.threads[1], { system_pct: 60, user_pct: 10, syscr_per_s: 30000, syscw_per_s: 30000 }); f.host.kpti_active = true; }, hold: (f) => { Object.assign(f.threads[1], { system_pct: 25, user_pct: 10, syscr_per_s: 100, syscw_per_s: 0 }); }, message: /app \(10\): 60% kernel vs 10% user, 60K r\/w syscalls\/s/ },
+  { id: 'disk-saturated', fire: (f) => { Object.assign(f.disks[0], { busy_pct: 99, queue_depth: 6.5, await_ms: 35 }); }, hold: (f) => { Object.assign(f.disks[0], { busy_pct: 85, queue_depth: 3 }); }, message: /disk sda 99% busy, queue 6\.5, await 35 ms: saturated/ },
+  { id: 'softnet-drops', fire: (f) => { f.softnet[1].dropped_per_s = 120; f.softnet[1].squeezed_per_s = 40; }, hold: (f) => { f.softnet[1].squeezed_per_s = 0.5; }, message: /CPU 1: 120 packets\/s dropped, NET_RX out of budget 40\/s/ },
+  { id: 'net-rx-one-cpu', fire: (f) => { f.softirqs.NET_RX = [50000, 200]; f.cpus[0].softirq_pct = 25; f.cpus[0].idle_pct = 40; }, hold: (f) => { f.softirqs.NET_RX = [38000, 12000]; f.cpus[0].softirq_pct = 25; }, message: /NET_RX: 100% of 50K\/s on CPU 0 while 1 other CPU idles/ },
   { id: 'reads-from-cache', fire: (f) => { f.processes[1].rchar_per_s = 200e6; f.processes[1].read_bytes_per_s = 4096; }, hold: (f) => { f.processes[1].rchar_per_s = 15 * 1024 ** 2; }, message: /app \(10\) reads 191M\/s, 4\.0K\/s of it from disk: cache or network/ },
 ];
 
@@ -75,7 +84,8 @@ const has = (hints: Hint[], id: string): boolean => hints.some((h) => h.id === i
 
 describe('hint rules on fixture frames', () => {
   it('have a case each, and no rule fires on a quiet machine', () => {
-    expect(CASES.map((c) => c.id).sort()).toEqual(RULES.map((r) => r.id).sort());
+    // disk-slower compares with earlier frames: it has a test of its own below.
+    expect([...CASES.map((c) => c.id), 'disk-slower'].sort()).toEqual(RULES.map((r) => r.id).sort());
     for (const hints of run(Array.from({ length: 10 }, () => make()))) expect(hints).toEqual([]);
   });
 
@@ -127,6 +137,15 @@ describe('hint rules on fixture frames', () => {
       expect(h.message.length, h.message).toBeLessThanOrEqual(100);
       expect(h.message).not.toMatch(/[\n\x00-\x1f]/);
     }
+  });
+
+  it('disk-slower: await multiplies at the same throughput (needs a few frames of history), not when the load grows', () => {
+    const at = (await_ms: number, bytes: number) => make((f) => Object.assign(f.disks[0], { await_ms, write_bytes_per_s: bytes, read_bytes_per_s: 0 }));
+    const steady = [at(4, 1e6), at(5, 1e6), at(4, 1.1e6), at(5, 1e6)];
+    const slower = run([...steady, at(30, 1e6), at(32, 1.05e6), at(31, 0.95e6)]);
+    expect(slower[5].find((h) => h.id === 'disk-slower')?.message).toMatch(/disk sda: await 32 ms, 6\.4x before, at the same 1\.0M\/s/);
+    const busier = run([...steady, at(30, 5e6), at(32, 6e6), at(31, 5.5e6)]);
+    for (const hints of busier) expect(has(hints, 'disk-slower')).toBe(false);
   });
 
   it('says when KPTI makes syscalls dearer', () => {

@@ -10,7 +10,7 @@ import { initialState } from '../../src/ui/state.js';
 import type { UiState } from '../../src/ui/state.js';
 import { clipTagged, padTagged, stripTags, taggedWidth } from '../../src/ui/tagged.js';
 import { esc, paint } from '../../src/ui/style.js';
-import { ThreadHistory } from '../../src/ui/history.js';
+import { DeviceHistory, ThreadHistory } from '../../src/ui/history.js';
 import { frameWith, proc, thread } from '../model/frameBuilder.js';
 
 const F = frameWith(
@@ -145,14 +145,14 @@ describe('keys', () => {
 describe('screen', () => {
   const model = (width: number) => ({
     frame: F, rows, columns: fitColumns('threads', [], width), allColumns: columnsFor('threads'),
-    since: new Map(), history: new ThreadHistory(), kernelDetail: null, modeLabel: 'LIVE', hints: [],
+    since: new Map(), history: new ThreadHistory(), devices: new DeviceHistory(), kernelDetail: null, modeLabel: 'LIVE', hints: [],
   });
   const s0 = initialState(1000);
   const rows = buildRows(F, s0, cpuValue(s0));
 
   it('fills exactly the terminal, for every view, at sizes from tiny to wide', () => {
     for (const [w, h] of [[40, 10], [80, 24], [160, 48], [250, 60]]) {
-      for (const view of ['threads', 'states', 'modes', 'softirq', 'memory'] as const) {
+      for (const view of ['threads', 'states', 'modes', 'softirq', 'memory', 'io'] as const) {
         const lines = renderScreen(model(w), { ...s0, view }, w, h);
         expect(lines).toHaveLength(h);
         for (const l of lines) expect(taggedWidth(l)).toBe(w);

@@ -36,6 +36,10 @@ const VIEW_HELP: Record<ViewId, string[]> = {
     'Memory: RAM split into anonymous (heaps, stacks: only swap can take it), page cache (file data: dropped cheaply),',
     'shmem and slab. Swap-in/out > 0 means anonymous paging, the bad kind; direct reclaim means allocations stall.',
   ],
+  io: [
+    'I/O: per disk, operations and bytes per second, await (ms per I/O, queueing included), queue depth and busy % (time',
+    'with I/O in flight); per interface, bytes, packets, errors and drops; the threads in D; the processes doing disk I/O.',
+  ],
 };
 
 /** The help screen: keys, the current view, colours, and the meaning of each column shown. */

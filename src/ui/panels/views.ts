@@ -146,12 +146,22 @@ export function softirqView(frame: Frame, hints: readonly Hint[], width: number)
   const si = shownCpus.map((c) => fit(`${fmtPct(cpuPct.get(c)?.softirq_pct ?? null)}`, cell, true));
   const hi = shownCpus.map((c) => fit(`${fmtPct(cpuPct.get(c)?.irq_pct ?? null)}`, cell, true));
   const kd = shownCpus.map((c) => fit(`${fmtPct(ksoftirqd.get(c) ?? null)}`, cell, true));
+  const softnet = new Map(frame.softnet.map((s) => [s.cpu, s]));
+  const netCell = (c: number, field: 'processed_per_s' | 'dropped_per_s' | 'squeezed_per_s'): string => {
+    const v = softnet.get(c)?.[field] ?? null;
+    const text = fit(fmtCount(v), cell, true);
+    return field !== 'processed_per_s' && (v ?? 0) > 0 ? paint('crit', text) : esc(text);
+  };
   lines.push(
     esc(fit('%si', 9) + ' ' + si.join(' ')),
     esc(fit('%hi', 9) + ' ' + hi.join(' ')),
     esc(fit('ksoftirqd', 9) + ' ' + kd.join(' ')),
+    esc(fit('pkts/s', 9) + ' ') + shownCpus.map((c) => netCell(c, 'processed_per_s')).join(' '),
+    esc(fit('drops/s', 9) + ' ') + shownCpus.map((c) => netCell(c, 'dropped_per_s')).join(' '),
+    esc(fit('squeeze/s', 9) + ' ') + shownCpus.map((c) => netCell(c, 'squeezed_per_s')).join(' '),
     '',
     tone('dim', esc('%si: CPU time in softirq handlers. ksoftirqd: CPU% of the per-CPU thread that takes over softirq work when it keeps coming back.')),
+    tone('dim', esc('pkts/s: packets NET_RX processed (softnet_stat); drops/s: backlog full, packets lost; squeeze/s: NET_RX ran out of budget.')),
   );
   if (cpus.length > shownCpus.length) lines.push(tone('dim', esc(`… ${cpus.length - shownCpus.length} more CPUs: widen the terminal`)));
   return lines;
