@@ -188,6 +188,8 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
 
 /** Writes to stdout; resolves false when the reader has gone (EPIPE: `| head`). */
 function writeOut(text: string): Promise<boolean> {
+  // A closed pipe also emits 'error' on the stream: expected here, the callback reports it.
+  if (process.stdout.listenerCount('error') === 0) process.stdout.on('error', () => undefined);
   return new Promise((resolve) => {
     if (process.stdout.destroyed || text === '') return resolve(!process.stdout.destroyed);
     process.stdout.write(text, (err) => resolve(!err));

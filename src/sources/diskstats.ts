@@ -100,7 +100,7 @@ export function parseDiskstats(text: string, sys: DiskSysLookup | null = null): 
     }
     const loop = line.major === LOOP_MAJOR || LOOP_RE.test(name);
     const c = line.counters;
-    // A loop device never attached (or attached and never read) reads all zeros: not a device in use.
+    // A loop device never attached (or attached and never used) reads all zeros: not a device in use.
     if (loop && DISK_COUNTERS.every((k) => c[k] === 0) && c.inFlight === 0) continue;
     const display = (name.startsWith('dm-') ? sys?.dmName(name) : null) || name;
     if (disks.has(display)) continue;
