@@ -180,6 +180,7 @@ describe.skipIf(!HAVE_TMUX)('the live TUI in a terminal (tmux)', () => {
       ['3', /Mode switches: time in user code vs in the kernel/],
       ['4', /Softirqs per second, by type and CPU/],
       ['5', /Memory: where RAM goes/],
+      ['6', /I\/O: disks and network interfaces/],
       ['Tab', /CPU%/],
     ];
     for (const [key, text] of views) {
