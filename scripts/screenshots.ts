@@ -90,7 +90,7 @@ const SCENES: Scene[] = [
     workload: (c, tmp) => startGroup(c, [compileVforkHolder(tmp)]),
     drive: async (d) => {
       await d.press('2', shows(/TID +PID +FOR/));
-      await d.shoot('states-d-state.png', /uninterruptible.*\n.*\n.*vfork-holder/);
+      await d.shoot('states-d-state.png', /uninterruptible.*\n(.*\n)?.*vfork-holder/);
     },
   },
   {
@@ -118,6 +118,23 @@ const SCENES: Scene[] = [
     drive: async (d) => {
       await d.press('4', shows(/Softirqs per second/));
       await d.shoot('softirq-net.png', /NET_RX +[\d.]+K/);
+    },
+  },
+  {
+    files: ['io-disk.png', 'why.png'],
+    needs: { tools: ['dd', 'iperf3'] },
+    workload: async (c, tmp) => {
+      // Writes that reach the disk (O_DIRECT, synced) and some loopback traffic for the interfaces.
+      await startGroup(c, ['sh', '-c', `while :; do dd if=/dev/zero of=${tmp}/io.bin bs=1M count=256 oflag=direct conv=fsync status=none; done`]);
+      await startGroup(c, ['iperf3', '-s', '-1', '-p', '5298'], 0);
+      await waitForListener(5298);
+      await startGroup(c, ['iperf3', '-c', '127.0.0.1', '-p', '5298', '-t', '30', '-b', '200M']);
+    },
+    drive: async (d) => {
+      await d.press('6', shows(/I\/O: disks and network/));
+      await d.shoot('io-disk.png', /WR B\/s/);
+      await d.press('w', shows(/Why: active hints/));
+      await d.shoot('why.png');
     },
   },
   {
