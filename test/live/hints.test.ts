@@ -20,15 +20,19 @@ import { psiNow } from '../../src/hints/rules/cpu.js';
 import { THRESHOLDS, level } from '../../src/hints/thresholds.js';
 import type { DumpHint, DumpRecord } from '../../src/output/dump.js';
 import {
+  TOUCHER_C,
+  VFORK_C,
   alive,
   comm,
   compileC,
   descendantsOf,
+  makeSwapFile,
   meminfoKb,
   missingPrereqs,
+  removeCgroupDir,
+  removeSwapFile,
   report,
   round,
-  run,
   start,
   statusKb,
   stopAll,
@@ -36,7 +40,6 @@ import {
   taskState,
   titled,
   waitFor,
-  which,
   whytop,
 } from './workload.js';
 import type { Started } from './workload.js';
@@ -154,10 +157,6 @@ const SWAPFILE = `/var/tmp/whytop-hints-${process.pid}.swap`;
 const DIRTY_FILE = `/var/tmp/whytop-dirty-${process.pid}`;
 const sysctlSaved = new Map<string, string>();
 
-function swapActive(): boolean {
-  return fs.readFileSync('/proc/swaps', 'utf8').split('\n').some((l) => l.split(/\s+/)[0] === SWAPFILE);
-}
-
 function readSysctl(name: string): string {
   return fs.readFileSync(`/proc/sys/vm/${name}`, 'utf8').trim();
 }
@@ -192,21 +191,8 @@ afterAll(async () => {
     stopAll,
     () => fs.rmSync(DIRTY_FILE, { force: true }),
     restoreSysctls,
-    async () => {
-      if (!fs.existsSync(CGROUP)) return;
-      await waitFor(`${CGROUP} to be removable`, () => {
-        try {
-          fs.rmdirSync(CGROUP);
-          return true;
-        } catch (err) {
-          return (err as NodeJS.ErrnoException).code === 'ENOENT';
-        }
-      }, 10_000, 200);
-    },
-    async () => {
-      if (swapActive()) await run(which('swapoff') ?? 'swapoff', [SWAPFILE], { timeoutMs: 60_000 });
-      fs.rmSync(SWAPFILE, { force: true });
-    },
+    () => removeCgroupDir(CGROUP),
+    () => removeSwapFile(SWAPFILE),
   ];
   for (const step of steps) {
     try {
@@ -311,34 +297,6 @@ describe.sequential('live: hints', () => {
   // As in swap.test.ts: a small C program dirties its pages round-robin at a fixed rate inside a
   // 256 MiB memory cgroup (stress-ng --vm gets OOM-killed by the cgroup there), so past the limit its
   // pages keep going out to swap and coming back.
-  const TOUCHER_C = `
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <time.h>
-#include <unistd.h>
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
-int main(int argc, char **argv) {
-  if (argc < 4) return 2;
-  size_t mib = strtoul(argv[1], 0, 10);
-  double rate = atof(argv[2]), secs = atof(argv[3]);
-  size_t page = (size_t)sysconf(_SC_PAGESIZE), n = mib * 1024 * 1024 / page;
-  char *p = mmap(0, n * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) return 1;
-  memset(p, 1, n * page);
-  double t0 = now();
-  for (unsigned long done = 0, i = 0;; i = (i + 1) % n) {
-    p[i * page]++;
-    if (++done % 32 == 0) {
-      double t = now() - t0;
-      if (t > secs) break;
-      double ahead = done / rate - t;
-      if (ahead > 0) { struct timespec d = { (time_t)ahead, (long)((ahead - (time_t)ahead) * 1e9) }; nanosleep(&d, 0); }
-    }
-  }
-  return 0;
-}
-`;
   const swapSkip = missingPrereqs({
     root: true,
     tools: ['cc', 'mkswap', 'swapon', 'swapoff', 'sh'],
@@ -350,20 +308,7 @@ int main(int argc, char **argv) {
     { skip: swapSkip !== null, timeout: 90_000 },
     async () => {
       // The swap file (512 MiB) and the cgroup.
-      const make = async (how: 'fallocate' | 'dd'): Promise<void> => {
-        fs.rmSync(SWAPFILE, { force: true });
-        if (how === 'fallocate') await run('fallocate', ['-l', '512M', SWAPFILE]);
-        else await run('dd', ['if=/dev/zero', `of=${SWAPFILE}`, 'bs=1M', 'count=512', 'status=none']);
-        fs.chmodSync(SWAPFILE, 0o600);
-        await run(which('mkswap') ?? 'mkswap', [SWAPFILE]);
-        await run(which('swapon') ?? 'swapon', [SWAPFILE]);
-      };
-      try {
-        if (which('fallocate') === null) throw new Error('no fallocate');
-        await make('fallocate');
-      } catch {
-        await make('dd'); // file systems that refuse swap files with unwritten extents
-      }
+      await makeSwapFile(SWAPFILE, 512);
       if (!fs.existsSync(CGROUP)) fs.mkdirSync(CGROUP);
       fs.writeFileSync(`${CGROUP}/memory.limit_in_bytes`, String(256 * MiB));
       const toucher = await compileC('toucher', TOUCHER_C);
@@ -484,16 +429,6 @@ int main(int argc, char **argv) {
   // ---- 4. a thread stuck in D ---------------------------------------------------------------------
 
   // As in states.test.ts: a parent blocked in vfork() until its child exits sleeps uninterruptibly.
-  const VFORK_C = `
-#include <stdlib.h>
-#include <unistd.h>
-int main(int argc, char **argv) {
-  int secs = argc > 1 ? atoi(argv[1]) : 10;
-  pid_t pid = vfork();            /* the parent sleeps in D until the child execs or exits */
-  if (pid == 0) { sleep(secs); _exit(0); }
-  return pid < 0;
-}
-`;
   const dSkip = missingPrereqs({ tools: ['cc'] });
 
   function idleShare(f: DumpRecord): number {

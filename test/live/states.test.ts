@@ -5,6 +5,7 @@ import * as fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Frame } from '../../src/model/frame.js';
 import {
+  VFORK_C,
   childrenOf,
   compileC,
   missingPrereqs,
@@ -19,17 +20,6 @@ import {
 } from './workload.js';
 
 afterAll(stopAll);
-
-const VFORK_C = `
-#include <stdlib.h>
-#include <unistd.h>
-int main(int argc, char **argv) {
-  int secs = argc > 1 ? atoi(argv[1]) : 10;
-  pid_t pid = vfork();            /* the parent sleeps in D until the child execs or exits */
-  if (pid == 0) { sleep(secs); _exit(0); }
-  return pid < 0;
-}
-`;
 
 const skip = missingPrereqs({ tools: ['cc', 'ps'] });
 

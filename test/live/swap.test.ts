@@ -16,12 +16,16 @@ import * as fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Frame } from '../../src/model/frame.js';
 import {
+  TOUCHER_C,
   alive,
   compileC,
+  makeSwapFile,
   median,
   missingPrereqs,
   num,
   processOf,
+  removeCgroupDir,
+  removeSwapFile,
   report,
   round,
   run,
@@ -31,6 +35,7 @@ import {
   statusKb,
   stopAll,
   sum,
+  swapActive,
   titled,
   vmstatIntervals,
   waitFor,
@@ -46,36 +51,6 @@ const SWAPFILE = `/var/tmp/whytop-live-test-${process.pid}.swap`;
 const INTERVALS = 7;
 const MiB = 1024 * 1024;
 
-const TOUCHER_C = `
-// Touches one byte of every page of an N MiB buffer round-robin at R pages/s for S seconds. Under a
-// memory limit below N, LRU evicts exactly the pages touched longest ago: the ones touched next.
-#include <stdlib.h>
-#include <string.h>
-#include <sys/mman.h>
-#include <time.h>
-#include <unistd.h>
-static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
-int main(int argc, char **argv) {
-  if (argc < 4) return 2;
-  size_t mib = strtoul(argv[1], 0, 10);
-  double rate = atof(argv[2]), secs = atof(argv[3]);
-  size_t page = (size_t)sysconf(_SC_PAGESIZE), n = mib * 1024 * 1024 / page;
-  char *p = mmap(0, n * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (p == MAP_FAILED) return 1;
-  memset(p, 1, n * page);
-  double t0 = now();
-  for (unsigned long done = 0, i = 0;; i = (i + 1) % n) {
-    p[i * page]++;
-    if (++done % 32 == 0) {
-      double t = now() - t0;
-      if (t > secs) break;
-      double ahead = done / rate - t;
-      if (ahead > 0) { struct timespec d = { (time_t)ahead, (long)((ahead - (time_t)ahead) * 1e9) }; nanosleep(&d, 0); }
-    }
-  }
-  return 0;
-}
-`;
 const TOUCH_RATE = 10_000; // pages/s: ~40 MiB/s each way, far below what swap on this disk takes
 
 const skip = missingPrereqs({
@@ -87,29 +62,6 @@ const skip = missingPrereqs({
 let stress: Started | null = null; // the workload (the toucher, exec'd by sh in the cgroup)
 let swapOn = false;
 
-function swapActive(): boolean {
-  return fs.readFileSync('/proc/swaps', 'utf8').split('\n').some((l) => l.split(/\s+/)[0] === SWAPFILE);
-}
-
-async function removeCgroup(): Promise<void> {
-  if (!fs.existsSync(CGROUP)) return;
-  // rmdir fails (EBUSY) until the last task has left; the workload was stopped just before.
-  await waitFor(`${CGROUP} to be removable`, () => {
-    try {
-      fs.rmdirSync(CGROUP);
-      return true;
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return true;
-      return false;
-    }
-  }, 10_000, 200);
-}
-
-async function removeSwap(): Promise<void> {
-  if (swapActive()) await run(which('swapoff') ?? 'swapoff', [SWAPFILE], { timeoutMs: 60_000 });
-  fs.rmSync(SWAPFILE, { force: true });
-}
-
 afterAll(async () => {
   const errors: unknown[] = [];
   for (const step of [
@@ -117,9 +69,9 @@ afterAll(async () => {
       await stress?.stop();
       await stopAll();
     },
-    removeCgroup,
+    () => removeCgroupDir(CGROUP),
     async () => {
-      if (swapOn || swapActive() || fs.existsSync(SWAPFILE)) await removeSwap();
+      if (swapOn || swapActive(SWAPFILE) || fs.existsSync(SWAPFILE)) await removeSwapFile(SWAPFILE);
     },
   ]) {
     try {
@@ -138,21 +90,8 @@ async function setUpSwapAndCgroup(): Promise<void> {
     if (procs !== '') throw new Error(`${CGROUP} exists and holds processes (${procs.split('\n').join(', ')})`);
     fs.rmdirSync(CGROUP);
   }
-  if (swapActive()) await run(which('swapoff') ?? 'swapoff', [SWAPFILE]);
-  const make = async (how: 'fallocate' | 'dd'): Promise<void> => {
-    fs.rmSync(SWAPFILE, { force: true });
-    if (how === 'fallocate') await run('fallocate', ['-l', '1G', SWAPFILE]);
-    else await run('dd', ['if=/dev/zero', `of=${SWAPFILE}`, 'bs=1M', 'count=1024', 'status=none']);
-    fs.chmodSync(SWAPFILE, 0o600);
-    await run(which('mkswap') ?? 'mkswap', [SWAPFILE]);
-    await run(which('swapon') ?? 'swapon', [SWAPFILE]);
-  };
-  try {
-    if (which('fallocate') === null) throw new Error('no fallocate');
-    await make('fallocate');
-  } catch {
-    await make('dd'); // file systems that refuse swap files with unwritten extents
-  }
+  if (swapActive(SWAPFILE)) await run(which('swapoff') ?? 'swapoff', [SWAPFILE]);
+  await makeSwapFile(SWAPFILE, 1024);
   swapOn = true;
   fs.mkdirSync(CGROUP);
   fs.writeFileSync(`${CGROUP}/memory.limit_in_bytes`, String(256 * MiB));

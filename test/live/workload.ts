@@ -296,6 +296,95 @@ export async function compileC(name: string, source: string): Promise<string> {
   return path.join(dir, name);
 }
 
+// ---- shared workloads ---------------------------------------------------------------------------
+
+/** C source of a page dirtier: `toucher MIB RATE SECS` touches an MIB buffer's pages round-robin at RATE pages/s. */
+export const TOUCHER_C = `
+// Touches one byte of every page of an N MiB buffer round-robin at R pages/s for S seconds. Under a
+// memory limit below N, LRU evicts exactly the pages touched longest ago: the ones touched next.
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+static double now(void) { struct timespec t; clock_gettime(CLOCK_MONOTONIC, &t); return t.tv_sec + t.tv_nsec / 1e9; }
+int main(int argc, char **argv) {
+  if (argc < 4) return 2;
+  size_t mib = strtoul(argv[1], 0, 10);
+  double rate = atof(argv[2]), secs = atof(argv[3]);
+  size_t page = (size_t)sysconf(_SC_PAGESIZE), n = mib * 1024 * 1024 / page;
+  char *p = mmap(0, n * page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return 1;
+  memset(p, 1, n * page);
+  double t0 = now();
+  for (unsigned long done = 0, i = 0;; i = (i + 1) % n) {
+    p[i * page]++;
+    if (++done % 32 == 0) {
+      double t = now() - t0;
+      if (t > secs) break;
+      double ahead = done / rate - t;
+      if (ahead > 0) { struct timespec d = { (time_t)ahead, (long)((ahead - (time_t)ahead) * 1e9) }; nanosleep(&d, 0); }
+    }
+  }
+  return 0;
+}
+`;
+
+/** C source of a parent blocked in vfork() (state D) until its child, sleeping `argv[1]` seconds, exits. */
+export const VFORK_C = `
+#include <stdlib.h>
+#include <unistd.h>
+int main(int argc, char **argv) {
+  int secs = argc > 1 ? atoi(argv[1]) : 10;
+  pid_t pid = vfork();            /* the parent sleeps in D until the child execs or exits */
+  if (pid == 0) { sleep(secs); _exit(0); }
+  return pid < 0;
+}
+`;
+
+/** True when `file` is an active swap area (listed in /proc/swaps). */
+export function swapActive(file: string): boolean {
+  return fs.readFileSync('/proc/swaps', 'utf8').split('\n').some((l) => l.split(/\s+/)[0] === file);
+}
+
+/** Creates a swap file of `mib` MiB (fallocate, else dd) and switches it on. */
+export async function makeSwapFile(file: string, mib: number): Promise<void> {
+  const make = async (how: 'fallocate' | 'dd'): Promise<void> => {
+    fs.rmSync(file, { force: true });
+    if (how === 'fallocate') await run('fallocate', ['-l', mib % 1024 === 0 ? `${mib / 1024}G` : `${mib}M`, file]);
+    else await run('dd', ['if=/dev/zero', `of=${file}`, 'bs=1M', `count=${mib}`, 'status=none']);
+    fs.chmodSync(file, 0o600);
+    await run(which('mkswap') ?? 'mkswap', [file]);
+    await run(which('swapon') ?? 'swapon', [file]);
+  };
+  try {
+    if (which('fallocate') === null) throw new Error('no fallocate');
+    await make('fallocate');
+  } catch {
+    await make('dd'); // file systems that refuse swap files with unwritten extents
+  }
+}
+
+/** Switches the swap file off (if active) and deletes it. */
+export async function removeSwapFile(file: string): Promise<void> {
+  if (swapActive(file)) await run(which('swapoff') ?? 'swapoff', [file], { timeoutMs: 60_000 });
+  fs.rmSync(file, { force: true });
+}
+
+/** Removes a cgroup directory once its last task has left (waits up to 10 s); no-op if absent. */
+export async function removeCgroupDir(dir: string): Promise<void> {
+  if (!fs.existsSync(dir)) return;
+  // rmdir fails (EBUSY) until the last task has left; the workload was stopped just before.
+  await waitFor(`${dir} to be removable`, () => {
+    try {
+      fs.rmdirSync(dir);
+      return true;
+    } catch (err) {
+      return (err as NodeJS.ErrnoException).code === 'ENOENT';
+    }
+  }, 10_000, 200);
+}
+
 // ---- whytop -------------------------------------------------------------------------------------
 
 /** A running `whytop dump`: frames arrive as they are printed. */
