@@ -330,13 +330,14 @@ describe.skipIf(!HAVE_TMUX)('the live TUI in a terminal (tmux)', () => {
 
 describe('batch mode', () => {
   it('prints plain text tables when stdout is not a terminal, and ends quietly in a closed pipe', () => {
-    const r = spawnSync('sh', ['-c', `${WHYTOP} --interval 200 --count 2 | cat`], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, COLUMNS: '120' } });
+    // Batch prints every thread: on a machine with 10000 threads that is megabytes per frame.
+    const r = spawnSync('sh', ['-c', `${WHYTOP} --interval 200 --count 2 | cat`], { encoding: 'utf8', timeout: 60_000, maxBuffer: 512 * 1024 * 1024, env: { ...process.env, COLUMNS: '120' } });
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^whytop \d{4}-/);
     expect(r.stdout.match(/^\s+TID\s+PID\s+USER/gm)).toHaveLength(2);
     expect(r.stdout).not.toMatch(/\x1b/);
     expect(r.stdout.split('\n').every((l) => l.length <= 120)).toBe(true);
-    const head = spawnSync('sh', ['-c', `${WHYTOP} --batch --interval 200 | head -n 3`], { encoding: 'utf8', timeout: 20_000 });
+    const head = spawnSync('sh', ['-c', `${WHYTOP} --batch --interval 200 | head -n 3`], { encoding: 'utf8', timeout: 60_000 });
     expect(head.status).toBe(0);
     expect(head.stderr).toBe('');
   });
