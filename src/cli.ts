@@ -34,6 +34,8 @@ Options:
   --format jsonl|csv   dump output format (default jsonl)
   --section NAME       CSV table: ${CSV_SECTIONS.join('|')} (default threads)
   --detail             also read per-thread io and wchan for every thread (costs more)
+  --align              dump, batch, record: sample on whole multiples of the interval on the
+                       wall clock (every :00, :01 … at 1000), so runs on several machines line up
   --duration SEC       record: stop after this many seconds
   --cmdline            record: also record command lines (names are always recorded)
   --from TIME --to TIME  dump FILE: only frames in this span (HH:MM[:SS], ISO, +5m, -30s, start, end)
@@ -62,6 +64,8 @@ export interface CliOptions {
   format: 'jsonl' | 'csv';
   section: CsvSection;
   detail: boolean;
+  /** Sample on whole multiples of the interval on the wall clock. */
+  align: boolean;
   procRoot: string;
   noNative: boolean;
   help: boolean;
@@ -93,6 +97,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     format: 'jsonl',
     section: 'threads',
     detail: false,
+    align: false,
     procRoot: '/proc',
     noNative: false,
     help: false,
@@ -138,6 +143,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         break;
       case '--detail':
         opts.detail = true;
+        break;
+      case '--align':
+        opts.align = true;
         break;
       case '--proc-root': {
         const v = takeValue();
@@ -186,6 +194,15 @@ function sleep(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
+/**
+ * The performance.now() from which a run counts its intervals: now, or with `align` the next
+ * wall-clock multiple of the interval (waited for).
+ */
+async function scheduleStart(opts: CliOptions, intervalMs: number, signal: AbortSignal): Promise<number> {
+  if (opts.align) await sleep(intervalMs - (Date.now() % intervalMs), signal);
+  return performance.now();
+}
+
 /** Writes to stdout; resolves false when the reader has gone (EPIPE: `| head`). */
 function writeOut(text: string): Promise<boolean> {
   // A closed pipe also emits 'error' on the stream: expected here, the callback reports it.
@@ -210,7 +227,7 @@ async function printFrames(opts: CliOptions, print: (frame: Frame) => string): P
   process.stdout.on('error', onSignal);
   try {
     const detail = opts.detail ? 'all' : 'none';
-    const start = performance.now();
+    const start = await scheduleStart(opts, intervalMs, stop.signal);
     let prev: Snapshot = sampler.sample(detail);
     let frame: Frame | null = null;
     for (let printed = 0; opts.count === null || printed < opts.count; printed++) {
@@ -298,10 +315,10 @@ async function runRecord(opts: CliOptions, file: string): Promise<number> {
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   process.once('SIGHUP', onSignal);
-  const start = performance.now();
   const limit = opts.count ?? (opts.durationS !== null ? Math.floor((opts.durationS * 1000) / intervalMs) + 1 : null);
   let blocked = new Set<number>();
   try {
+    const start = await scheduleStart(opts, intervalMs, stop.signal);
     for (let n = 0; limit === null || n < limit; n++) {
       if (n > 0) await sleep(start + n * intervalMs - performance.now(), stop.signal);
       if (stop.signal.aborted) break;

@@ -67,6 +67,15 @@ describe('whytop command line', () => {
     expect(METRICS.length).toBeGreaterThan(50);
   });
 
+  it('--align samples on whole multiples of the interval on the wall clock', () => {
+    const r = run(['dump', '--count', '3', '--interval', '250', '--align', '--proc-root', FIXTURE]);
+    expect(r.status, r.stderr).toBe(0);
+    const offsets = r.stdout.trim().split('\n').map((line) => Date.parse(JSON.parse(line).time) % 250);
+    expect(offsets).toHaveLength(3);
+    // A timer fires a little late, never early; a crowded machine may add tens of ms.
+    for (const ms of offsets) expect(ms, `sample ${ms} ms past a multiple of 250`).toBeLessThan(100);
+  });
+
   it('--no-native forces the TypeScript reader and says so', () => {
     const r = run(['dump', '--count', '1', '--interval', '100', '--proc-root', FIXTURE, '--no-native']);
     const frame = JSON.parse(r.stdout);

@@ -474,20 +474,19 @@ async function sampleAlignedOnce(opts: { intervals: number; whytopArgs?: string[
   const instances = opts.whytopArgs ?? [[]];
   let toolsStarted: Started[] = [];
   let toolLagMs = 0;
-  let firstAligned = -1; // index of the first frame whose interval is the tools' first interval
   let boundary = NaN; // wall time at which the tools took their first reading
   let toolTimer: NodeJS.Timeout | undefined;
   const runs = instances.map((extra, i) =>
     // No --count: whytop runs until it is stopped (SIGTERM: it finishes cleanly, exit 0) once the
     // aligned frames are in, however late its first frame came.
-    whytop(['--interval', String(intervalMs), ...extra], (frame, index) => {
+    // --align: every instance samples on the same wall-clock seconds, whenever it started.
+    whytop(['--interval', String(intervalMs), '--align', ...extra], (frame, index) => {
       if (i !== 0 || index !== settle) return;
       const time0 = Date.parse(frame.time);
       let k = 1;
       while (time0 + k * intervalMs - Date.now() < 5) k++; // a sample time still ahead of us
       if (k > 2) console.warn(`[live] whytop's first frame came ${Date.now() - time0} ms after its sample (crowded machine)`);
       boundary = time0 + k * intervalMs;
-      firstAligned = settle + k + 1;
       toolTimer = setTimeout(() => {
         toolLagMs = Date.now() - boundary;
         toolsStarted = opts.tools.map((t) => start(t.cmd, t.args));
@@ -499,7 +498,12 @@ async function sampleAlignedOnce(opts: { intervals: number; whytopArgs?: string[
       'whytop frames covering the tools\' window',
       () => {
         for (const r of runs) if (!r.proc.running()) throw new Error(`whytop exited early: ${r.proc.stderr().trim()}`);
-        return firstAligned > 0 && runs.every((r) => r.frames.length >= firstAligned + opts.intervals) && toolsStarted.length === opts.tools.length;
+        if (Number.isNaN(boundary) || toolsStarted.length !== opts.tools.length) return false;
+        return runs.every((r) => {
+          const first = firstFrameAfter(r.frames, boundary + intervalMs / 2);
+          if (first === 0) throw new Error(`a whytop instance's first frame came after the tools started: ${r.frames[0].time}`);
+          return first > 0 && r.frames.length >= first + opts.intervals;
+        });
       },
       (opts.intervals + settle) * intervalMs + 40_000, // generous: passes slow down a lot on a crowded machine
       20,
@@ -508,18 +512,27 @@ async function sampleAlignedOnce(opts: { intervals: number; whytopArgs?: string[
     for (const { t, r } of results) if (r.code !== 0) throw new Error(`${t.name} exited ${r.code ?? r.signal}: ${t.stderr().trim()}`);
     // How far whytop's actual sample times (a slow pass can delay the next one) strayed from the
     // tools' second boundaries, over the aligned window.
+    // Each instance started on its own, so its frames are found by time, not by index.
     let skewMs = Math.abs(toolLagMs);
-    for (let j = firstAligned - 1; j < firstAligned + opts.intervals; j++) {
-      skewMs = Math.max(skewMs, Math.abs(Date.parse(runs[0].frames[j].time) - (boundary + (j - firstAligned + 1) * intervalMs)));
-    }
+    const firsts = runs.map((r) => firstFrameAfter(r.frames, boundary + intervalMs / 2));
+    runs.forEach((r, i) => {
+      for (let j = firsts[i] - 1; j < firsts[i] + opts.intervals; j++) {
+        skewMs = Math.max(skewMs, Math.abs(Date.parse(r.frames[j].time) - (boundary + (j - firsts[i] + 1) * intervalMs)));
+      }
+    });
     if (skewMs > 50) console.warn(`[live] whytop's samples and the tools' seconds were up to ${skewMs} ms apart: windows only roughly aligned (crowded machine)`);
-    const frames = runs.map((r) => r.frames.slice(firstAligned, firstAligned + opts.intervals));
-    const atStart = runs.map((r) => r.frames[firstAligned - 1]);
+    const frames = runs.map((r, i) => r.frames.slice(firsts[i], firsts[i] + opts.intervals));
+    const atStart = runs.map((r, i) => r.frames[firsts[i] - 1]);
     return { frames, atStart, tools: toolsStarted.map((t) => t.stdout()), toolLagMs, skewMs };
   } finally {
     clearTimeout(toolTimer);
     await Promise.all([...runs.map((r) => r.proc.stop()), ...toolsStarted.map((t) => t.stop())]);
   }
+}
+
+/** Index of the first frame sampled after wall time `ms` (it ends the interval that contains `ms`), or -1. */
+function firstFrameAfter(frames: Frame[], ms: number): number {
+  return frames.findIndex((f) => Date.parse(f.time) > ms);
 }
 
 export function threadOf(frame: Frame, tid: number): ThreadFrame | undefined {
@@ -558,13 +571,16 @@ export function vmstatIntervals(text: string): Array<Record<string, number>> {
 /**
  * sysstat (pidstat, mpstat) output → one block per interval, each a list of rows keyed by the
  * header names (the first column, the time, is `time`). A block is the run of rows with the same
- * time (pidstat prints its header once; mpstat repeats it per interval). "Average:" rows are dropped.
+ * time (pidstat prints its header once; mpstat repeats it per interval) in which no row repeats an
+ * earlier one's identity (its first three columns after the time: two readings taken either side of
+ * a second boundary print the same time). "Average:" rows are dropped.
  */
 export function parseSysstat(text: string): Array<Array<Record<string, string>>> {
   const blocks: Array<Array<Record<string, string>>> = [];
   let header: string[] | null = null;
   let block: Array<Record<string, string>> | null = null;
   let blockTime = '';
+  let blockKeys = new Set<string>();
   for (const line of text.split('\n')) {
     const tokens = line.trim().split(/\s+/);
     if (line.trim() === '' || tokens[0] === 'Linux') {
@@ -581,11 +597,14 @@ export function parseSysstat(text: string): Array<Array<Record<string, string>>>
       block = null;
       continue;
     }
-    if (block === null || tokens[0] !== blockTime) {
+    const key = tokens.slice(1, 4).join(' ');
+    if (block === null || tokens[0] !== blockTime || blockKeys.has(key)) {
       block = [];
       blockTime = tokens[0];
+      blockKeys = new Set();
       blocks.push(block);
     }
+    blockKeys.add(key);
     const row: Record<string, string> = {};
     header.forEach((name, i) => (row[name] = tokens[i] ?? ''));
     block.push(row);
