@@ -41,7 +41,8 @@ Options:
   --from TIME --to TIME  dump FILE: only frames in this span (HH:MM[:SS], ISO, +5m, -30s, start, end)
   --history-mb N       live: memory kept for stepping back and W (default 32)
   --proc-root DIR      read this tree instead of /proc (for fixtures and tests)
-  --no-native          use the TypeScript task reader instead of the native addon
+  --no-bpf             read tasks from /proc even where the BPF task iterator works (root)
+  --no-native          use the TypeScript task reader instead of the native addon (implies --no-bpf)
   -h, --help           print this help
 
 Output schema: see README.md ("dump schema").
@@ -68,6 +69,7 @@ export interface CliOptions {
   align: boolean;
   procRoot: string;
   noNative: boolean;
+  noBpf: boolean;
   help: boolean;
 }
 
@@ -100,6 +102,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     align: false,
     procRoot: '/proc',
     noNative: false,
+    noBpf: false,
     help: false,
   };
   const args = [...argv];
@@ -155,6 +158,9 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       }
       case '--no-native':
         opts.noNative = true;
+        break;
+      case '--no-bpf':
+        opts.noBpf = true;
         break;
       case '--duration':
         opts.durationS = positiveInt(flag, takeValue(), 1);
@@ -218,7 +224,7 @@ function writeOut(text: string): Promise<boolean> {
  * until the count is reached, the output is closed, or a signal arrives.
  */
 async function printFrames(opts: CliOptions, print: (frame: Frame) => string): Promise<number> {
-  const sampler = new Sampler({ procRoot: opts.procRoot, noNative: opts.noNative });
+  const sampler = new Sampler({ procRoot: opts.procRoot, noNative: opts.noNative, noBpf: opts.noBpf });
   const intervalMs = opts.intervalMs ?? 1000;
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
@@ -306,7 +312,7 @@ async function runDumpFile(opts: CliOptions, file: string): Promise<number> {
 
 /** `whytop record FILE`: samples headlessly and appends raw snapshots; a summary line on stderr at the end. */
 async function runRecord(opts: CliOptions, file: string): Promise<number> {
-  const sampler = new Sampler({ procRoot: opts.procRoot, noNative: opts.noNative });
+  const sampler = new Sampler({ procRoot: opts.procRoot, noNative: opts.noNative, noBpf: opts.noBpf });
   const recorder = Recorder.open(file, sampler.host, { recordCmdlines: opts.recordCmdlines });
   for (const d of recorder.repaired) process.stderr.write(`whytop: ${file}: cut off a torn tail before appending: ${d.what} (${d.bytes} bytes)\n`);
   const intervalMs = opts.intervalMs ?? 1000;
@@ -399,7 +405,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (opts.command === 'info') return runInfo(opts.file!);
     if (opts.command === 'replay') return await runTui({ kind: 'replay', reader: openRecording(opts.file!), intervalMs: opts.intervalMs });
     if (opts.batch || !process.stdout.isTTY || !process.stdin.isTTY) return await runBatch(opts);
-    return await runTui({ kind: 'live', procRoot: opts.procRoot, noNative: opts.noNative, intervalMs: opts.intervalMs, historyMb: opts.historyMb });
+    return await runTui({ kind: 'live', procRoot: opts.procRoot, noNative: opts.noNative, noBpf: opts.noBpf, intervalMs: opts.intervalMs, historyMb: opts.historyMb });
   } catch (err) {
     if (err instanceof RecordingError || (err as NodeJS.ErrnoException).code === 'ENOENT' || (err instanceof Error && /^cannot read time/.test(err.message))) {
       process.stderr.write(`whytop: ${(err as Error).message}\n`);

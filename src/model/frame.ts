@@ -2,6 +2,7 @@
 // between them. Field names are the `whytop dump` schema (units in the name); every field is listed
 // in the metric catalog (metrics.ts). null means "not available" or "no rate for this interval"
 // (first sample of a task, a counter that went backwards, a file that was not permitted).
+import type { TaskBackend } from './snapshot.js';
 
 /** Share of a CPU's time (or, in cpu_total, of all online CPUs' time) per mode, in percent. */
 export interface CpuPercentages {
@@ -205,7 +206,7 @@ export interface Frame {
   time: string;
   /** Seconds between the two snapshots' system reads (monotonic). */
   interval_s: number;
-  sampler: { backend: 'native' | 'ts'; backend_reason: string | null; sample_ms: number; sample_cpu_ms: number };
+  sampler: { backend: TaskBackend; backend_reason: string | null; sample_ms: number; sample_cpu_ms: number };
   host: HostFrame;
   cpus: CpuFrame[];
   cpu_total: CpuPercentages | null;

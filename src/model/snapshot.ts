@@ -223,10 +223,13 @@ export interface TaskSample {
   procs: ProcTable;
 }
 
+/** The task readers: the BPF task iterator, the native /proc reader, its TypeScript twin. */
+export type TaskBackend = 'bpf' | 'native' | 'ts';
+
 /** Which implementation read the tasks, and what the pass cost. */
 export interface SamplerInfo {
-  backend: 'native' | 'ts';
-  /** Why the native reader is not in use, when it is not. */
+  backend: TaskBackend;
+  /** Why the faster readers are not in use (bpf, then native), when they are not. */
   backendReason: string | null;
   /** Wall time of the whole sampling pass, ms. */
   sampleMs: number;

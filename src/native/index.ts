@@ -31,7 +31,16 @@ interface RawReader {
   keptFds(): number;
 }
 
-interface Addon {
+/** The bpf(2) calls of the BPF task iterator (src/native/bpf.cc). */
+export interface BpfCalls {
+  /** Loads and attaches the iterator program; throws (with .errno) when the kernel refuses. */
+  bpfLoadTaskIter(insns: Uint8Array, attachBtfId: number, tgid?: number): { progFd: number; linkFd: number };
+  /** Runs the iterator into `into`; returns the size of its whole output (more than `into` holds: retry larger). */
+  bpfReadTaskIter(linkFd: number, into: Uint8Array): number;
+  bpfClose(fd: number): void;
+}
+
+interface Addon extends Partial<BpfCalls> {
   TaskReader: new (procRoot: string, fdBudget?: number) => RawReader;
   hostConstants(): { clkTck: number; pageSizeBytes: number; cpuCount: number };
   taskColumns: string[];
@@ -167,4 +176,13 @@ export function nativeHostConstants(): { clkTck: number; pageSizeBytes: number; 
   } catch {
     return null;
   }
+}
+
+/** The addon's bpf(2) calls, or why they are not available (never throws). */
+export function nativeBpfCalls(): { calls: BpfCalls; reason: null } | { calls: null; reason: string } {
+  const loaded = loadAddon();
+  if (loaded.addon === null) return { calls: null, reason: loaded.reason };
+  const { bpfLoadTaskIter, bpfReadTaskIter, bpfClose } = loaded.addon;
+  if (!bpfLoadTaskIter || !bpfReadTaskIter || !bpfClose) return { calls: null, reason: 'native addon built without linux/bpf.h' };
+  return { calls: { bpfLoadTaskIter, bpfReadTaskIter, bpfClose }, reason: null };
 }

@@ -17,6 +17,7 @@
 
 #include <napi.h>
 
+#include "bpf.h"
 #include "procParse.h"
 
 namespace whytop {
@@ -600,6 +601,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   for (int i = 0; i < P_COUNT; i++) procNames.Set(static_cast<uint32_t>(i), kProcColNames[i]);
   exports.Set("taskColumns", taskNames);
   exports.Set("procColumns", procNames);
+  RegisterBpf(env, exports);
   return exports;
 }
 

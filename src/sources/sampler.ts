@@ -1,7 +1,9 @@
-// One sampling pass over every source → a Snapshot. Picks the task reader (native, or the
-// TypeScript twin when the addon is missing or --no-native is given) and times its own cost.
-import type { HostInfo, Snapshot, TaskSample, TaskTable } from '../model/snapshot.js';
-import { loadNativeTaskReader, nativeHostConstants } from '../native/index.js';
+// One sampling pass over every source → a Snapshot. Picks the task reader (the BPF task iterator
+// when the kernel and privileges allow, else the native /proc reader, else its TypeScript twin;
+// --no-bpf and --no-native skip the first ones) and times its own cost.
+import type { HostInfo, Snapshot, TaskBackend, TaskSample, TaskTable } from '../model/snapshot.js';
+import { loadNativeTaskReader, nativeBpfCalls, nativeHostConstants } from '../native/index.js';
+import { loadBpfTaskReader } from './bpfTaskReader.js';
 import { readDiskstats } from './diskstats.js';
 import { readHostInfo, readUptimeS } from './host.js';
 import { readLoadAvg } from './loadavg.js';
@@ -48,6 +50,8 @@ export interface SamplerOptions {
   procRoot?: string;
   /** Force the TypeScript reader. */
   noNative?: boolean;
+  /** Read /proc even where the BPF task iterator would work. */
+  noBpf?: boolean;
 }
 
 /** Reads snapshots from a proc root; one instance keeps the readers' open files between passes. */
@@ -61,21 +65,32 @@ export class Sampler {
 
   constructor(opts: SamplerOptions = {}) {
     this.procRoot = opts.procRoot ?? '/proc';
-    let reason: string | null = 'disabled by --no-native';
+    const constants = nativeHostConstants();
+    const reasons: string[] = [];
     let reader: TaskReader | null = null;
-    if (!opts.noNative) {
-      const loaded = loadNativeTaskReader(this.procRoot);
-      reader = loaded.reader;
-      reason = loaded.reason;
+    if (opts.noNative) reasons.push('disabled by --no-native');
+    else {
+      if (opts.noBpf) reasons.push('BPF reader disabled by --no-bpf');
+      else {
+        const bpf = nativeBpfCalls();
+        const loaded = loadBpfTaskReader(this.procRoot, constants && bpf.calls, constants ?? { clkTck: 100, pageSizeBytes: 4096 });
+        reader = loaded.reader;
+        if (loaded.reason !== null) reasons.push(bpf.calls === null ? bpf.reason : loaded.reason);
+      }
+      if (reader === null) {
+        const loaded = loadNativeTaskReader(this.procRoot);
+        reader = loaded.reader;
+        if (loaded.reason !== null) reasons.push(loaded.reason);
+      }
     }
     this.reader = reader ?? new TsTaskReader(this.procRoot);
-    this.backendReason = reader ? null : reason;
-    this.host = readHostInfo(this.procRoot, nativeHostConstants());
+    this.backendReason = reasons.length > 0 ? reasons.join('; ') : null;
+    this.host = readHostInfo(this.procRoot, constants);
     this.processInfo = new ProcessInfoCache(this.procRoot);
   }
 
   /** Which task reader is in use. */
-  get backend(): 'native' | 'ts' {
+  get backend(): TaskBackend {
     return this.reader.backend;
   }
 

@@ -1,6 +1,8 @@
-// The per-task reader contract. Two implementations fulfil it: the native addon (src/native) and
-// its TypeScript twin (tsTaskReader.ts); test/sources/taskReaderContract.test.ts runs against both.
-import type { TaskSample } from '../model/snapshot.js';
+// The per-task reader contract. Three implementations fulfil it: the native addon (src/native) and
+// its TypeScript twin (tsTaskReader.ts), which read /proc (test/sources/taskReaderContract.test.ts
+// runs against both), and the BPF task iterator (bpfTaskReader.ts), which reads the kernel's task
+// structs directly and is checked against them on the live machine (test/sources/bpfTaskReader.test.ts).
+import type { TaskBackend, TaskSample } from '../model/snapshot.js';
 
 /** Which tasks get the files that are read only where shown (per-thread io, wchan). */
 export type DetailSelection = ReadonlySet<number> | 'all' | 'none';
@@ -14,9 +16,10 @@ export type DetailSelection = ReadonlySet<number> | 'all' | 'none';
  * every process; per-thread `io` and `wchan` only for the threads in `detail`.
  * A task that vanishes mid-read is dropped from the pass; a file that is not permitted gives NaN.
  * Files stay open between passes (re-read with pread) within a file-descriptor budget.
+ * The BPF reader gets all of that but wchan in one read, so it fills every thread's io.
  */
 export interface TaskReader {
-  readonly backend: 'native' | 'ts';
+  readonly backend: TaskBackend;
   /** Reads one pass. cmdline and cgroup columns are left null (the sampler fills them from its cache). */
   read(detail: DetailSelection): TaskSample;
   /** Closes every file the reader keeps open. */

@@ -115,11 +115,20 @@ export class TsTaskReader implements TaskReader {
   }
 
   read(detail: DetailSelection): TaskSample {
+    return this.readProcesses(listNumeric(this.procRoot) ?? [], detail);
+  }
+
+  /** The process ids under the proc root right now, ascending. */
+  listProcesses(): number[] {
+    return listNumeric(this.procRoot) ?? [];
+  }
+
+  /** One pass over only the processes `pids` (ascending); files of other tasks are let go. */
+  readProcesses(pids: readonly number[], detail: DetailSelection): TaskSample {
     const monoNs = Number(process.hrtime.bigint());
     this.pass++;
     // Under budget pressure, threads' status files give way to the files every pass needs.
     if (this.keptFds + 2 * this.previousTaskCount >= this.fdBudget) this.closeSecondaryStatus();
-    const pids = listNumeric(this.procRoot) ?? [];
     const plan: Array<{ pid: number; tids: number[] }> = [];
     let capacity = 0;
     for (const pid of pids) {

@@ -35,7 +35,7 @@ import { adaptToColors } from './style.js';
 
 /** How to start the TUI: sampling this machine, or replaying a recording. */
 export type TuiOptions =
-  | { kind: 'live'; procRoot: string; noNative: boolean; intervalMs: number | null; historyMb: number }
+  | { kind: 'live'; procRoot: string; noNative: boolean; noBpf: boolean; intervalMs: number | null; historyMb: number }
   | { kind: 'replay'; reader: RecordingReader; intervalMs: number | null };
 
 /** TERM values whose terminfo the blessed family mis-parses, and what to use instead. */
@@ -100,7 +100,7 @@ export function runTui(opts: TuiOptions): Promise<number> {
     if (opts.intervalMs !== null) state.intervalMs = opts.intervalMs;
     const live = opts.kind === 'live';
 
-    const sampler = live ? new Sampler({ procRoot: opts.procRoot, noNative: opts.noNative }) : null;
+    const sampler = live ? new Sampler({ procRoot: opts.procRoot, noNative: opts.noNative, noBpf: opts.noBpf }) : null;
     const kept = live ? new History({ capBytes: opts.historyMb * 1024 * 1024 }) : null;
     const store: SnapshotStore = opts.kind === 'replay' ? opts.reader : kept!;
     const timeline = new Timeline(store);
