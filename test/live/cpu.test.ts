@@ -1,5 +1,6 @@
 // Live: a CPU hog pinned to CPU 0. whytop's per-thread and per-CPU percentages must move to ~100
 // and agree with pidstat (per thread) and mpstat (per CPU) over the same seconds.
+import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadNativeTaskReader } from '../../src/native/index.js';
 import {
@@ -17,6 +18,7 @@ import {
   threadOf,
   titled,
   sleep,
+  readerArgs,
 } from './workload.js';
 
 afterAll(stopAll);
@@ -98,12 +100,15 @@ describe('live: CPU hog', () => {
   );
 
   it(
-    titled('the native reader is the default backend (and says why not when it is not)', nativeSkip),
+    titled('as root the BPF reader is the default backend, --no-bpf picks the native one, --no-native the TS one, each saying why', nativeSkip),
     { skip: nativeSkip !== null, timeout: 90_000 },
     async () => {
-      const { frames } = await sampleAligned({ intervals: 1, tools: [], whytopArgs: [[], ['--no-native']] });
-      expect(frames[0][0].sampler).toMatchObject({ backend: 'native', backend_reason: null });
-      expect(frames[1][0].sampler).toMatchObject({ backend: 'ts', backend_reason: 'disabled by --no-native' });
+      const { frames } = await sampleAligned({ intervals: 1, tools: [], whytopArgs: readerArgs() });
+      const root = process.getuid?.() === 0 && existsSync('/sys/kernel/btf/vmlinux');
+      if (root) expect(frames[0][0].sampler).toMatchObject({ backend: 'bpf', backend_reason: null });
+      else expect(frames[0][0].sampler.backend_reason).toMatch(/BPF/);
+      expect(frames[1][0].sampler).toMatchObject({ backend: 'native', backend_reason: 'BPF reader disabled by --no-bpf' });
+      expect(frames[2][0].sampler).toMatchObject({ backend: 'ts', backend_reason: 'disabled by --no-native' });
     },
   );
 });

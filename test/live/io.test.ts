@@ -21,6 +21,7 @@ import {
   threadOf,
   titled,
   waitFor,
+  readerArgs,
 } from './workload.js';
 import type { Started } from './workload.js';
 
@@ -72,7 +73,7 @@ afterAll(async () => {
 
 describe('live: per-process I/O', () => {
   it(
-    titled('a throttled O_DIRECT dd: write_bytes_per_s matches pidstat -d, wchar_per_s matches dd, --detail shows its write syscalls (native and ts)', skip),
+    titled('a throttled O_DIRECT dd: write_bytes_per_s matches pidstat -d, wchar_per_s matches dd, --detail shows its write syscalls (every task reader)', skip),
     { skip: skip !== null, timeout: 90_000 },
     async () => {
       if (fs.existsSync(BLKIO)) fs.rmdirSync(BLKIO);
@@ -85,7 +86,7 @@ describe('live: per-process I/O', () => {
 
       const { frames, tools } = await sampleAligned({
         intervals: INTERVALS,
-        whytopArgs: [['--detail'], ['--detail', '--no-native']],
+        whytopArgs: readerArgs('--detail'),
         tools: [{ cmd: 'pidstat', args: ['-d', '-p', String(pid), '1', String(INTERVALS)] }],
       });
       expect(dd.running(), 'dd wrote through the whole window').toBe(true);
@@ -102,8 +103,9 @@ describe('live: per-process I/O', () => {
 
       const observed: Record<string, unknown> = { pid, ddMiBps: ddRate / MiB, pidstatKiBWrps: kbWr };
       const problems: Array<string | null> = [];
-      for (const [i, backend] of ['native', 'ts'].entries()) {
-        const wf = frames[i].slice(1);
+      for (const fr of frames) {
+        const backend = fr[0].sampler.backend;
+        const wf = fr.slice(1);
         const procs = wf.map((f) => processOf(f, pid));
         const threads = wf.map((f) => threadOf(f, pid));
         expect(procs.every(Boolean) && threads.every(Boolean), `${backend}: whytop saw dd in every frame`).toBe(true);

@@ -19,6 +19,7 @@ import {
   titled,
   waitFor,
   whytop,
+  READER_ARGS,
 } from './workload.js';
 
 afterAll(stopAll);
@@ -83,7 +84,7 @@ describe('live: memory', () => {
   });
 
   it(
-    titled('a 512 MiB stress-ng --vm worker raises memory.anon_bytes by ~512 MiB; its rss/mem% match ps (native and ts)', skipVm),
+    titled('a 512 MiB stress-ng --vm worker raises memory.anon_bytes by ~512 MiB; its rss/mem% match ps (every task reader)', skipVm),
     { skip: skipVm !== null, timeout: 90_000 },
     async () => {
       // ps is run twice around each of whytop's samples: just before its (known, drift-free) sample
@@ -101,21 +102,18 @@ describe('live: memory', () => {
         return r.status === 0 && Number.isFinite(rssKb) ? { rssKb, pmem } : null;
       };
       const timers: NodeJS.Timeout[] = [];
-      const onFrame = (backend: string) => (frame: Frame, index: number) => {
+      const onFrame = (run: number) => (frame: Frame, index: number) => {
         if (!measuring || worker === 0) return;
         const after = ps();
-        if (after) psAt.set(`${backend}:${index}`, [...(psAt.get(`${backend}:${index}`) ?? []), after]);
+        if (after) psAt.set(`${run}:${index}`, [...(psAt.get(`${run}:${index}`) ?? []), after]);
         const nextSample = Date.parse(frame.time) + 1000;
         timers.push(setTimeout(() => {
           const before = ps();
-          if (before) psAt.set(`${backend}:${index + 1}`, [before, ...(psAt.get(`${backend}:${index + 1}`) ?? [])]);
+          if (before) psAt.set(`${run}:${index + 1}`, [before, ...(psAt.get(`${run}:${index + 1}`) ?? [])]);
         }, Math.max(0, nextSample - 30 - Date.now())));
       };
       const count = 12;
-      const runs = [
-        { backend: 'native', run: whytop(['--interval', '1000', '--count', String(count)], onFrame('native')) },
-        { backend: 'ts', run: whytop(['--interval', '1000', '--count', String(count), '--no-native'], onFrame('ts')) },
-      ];
+      const runs = READER_ARGS.map((args, i) => ({ run: whytop(['--interval', '1000', '--count', String(count), ...args], onFrame(i)) }));
       await waitFor('two baseline frames', () => runs.every((r) => r.run.frames.length >= 2), 15_000);
       const baselineFrames = runs[0].run.frames.length;
       const stress = start('stress-ng', ['--vm', '1', '--vm-bytes', '512M', '--vm-keep', '-t', '80']);
@@ -128,18 +126,19 @@ describe('live: memory', () => {
       const familyPids = descendantsOf(stress.pid);
       const firstLoaded = runs[0].run.frames.length + 1;
       measuring = true;
-      const [nativeFrames, tsFrames] = await Promise.all(runs.map((r) => r.run.done));
+      const perReader = await Promise.all(runs.map((r) => r.run.done));
+      const firstFrames = perReader[0];
       for (const t of timers) clearTimeout(t);
       expect(stress.running(), 'stress-ng ran through the whole window').toBe(true);
-      expect(nativeFrames.length - firstLoaded, 'frames while loaded').toBeGreaterThanOrEqual(3);
+      expect(firstFrames.length - firstLoaded, 'frames while loaded').toBeGreaterThanOrEqual(3);
 
       // Baseline: the last frame before stress-ng started; loaded: every frame after the touch.
       const family = new Set([stress.pid, ...familyPids]);
       const anon = (f: Frame): number => num(f.memory.anon_bytes, 'anon_bytes');
       const procAnon = (f: Frame, ours: boolean): number =>
         f.processes.filter((p) => family.has(p.pid) === ours).reduce((acc, p) => acc + (p.rss_anon_bytes ?? 0), 0);
-      const base = nativeFrames[baselineFrames - 1];
-      const loaded = nativeFrames.slice(firstLoaded);
+      const base = firstFrames[baselineFrames - 1];
+      const loaded = firstFrames.slice(firstLoaded);
       const rise = median(loaded.map((f) => anon(f) - anon(base))) / MiB;
       const oursRise = median(loaded.map((f) => procAnon(f, true) - procAnon(base, true))) / MiB;
       const othersRise = median(loaded.map((f) => procAnon(f, false) - procAnon(base, false))) / MiB;
@@ -158,11 +157,11 @@ describe('live: memory', () => {
       if (Math.abs(othersRise) < 32) expect(rise, 'memory.anon_bytes rise on a quiet machine (MiB)').toBeGreaterThan(oursRise * 0.9);
 
       const problems: Array<string | null> = [];
-      for (const [backend, frames] of [['native', nativeFrames], ['ts', tsFrames]] as const) {
-        if (backend === 'ts') expect(frames[0].sampler.backend).toBe('ts');
+      for (const [run, frames] of perReader.entries()) {
+        const backend = frames[0].sampler.backend;
         const compared: string[] = [];
         frames.forEach((f, index) => {
-          const reads = psAt.get(`${backend}:${index}`);
+          const reads = psAt.get(`${run}:${index}`);
           if (index < firstLoaded || !reads || reads.length < 2) return; // needs a read before and after
           const p = processOf(f, worker);
           expect(p, `${backend}: whytop lists the worker`).toBeDefined();

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { ProcessFrame } from '../../src/model/frame.js';
-import { childrenOf, missingPrereqs, processOf, report, sampleAligned, start, stopAll, titled, waitFor, whytop } from './workload.js';
+import { childrenOf, missingPrereqs, processOf, readerArgs, report, sampleAligned, start, stopAll, titled, waitFor, whytop } from './workload.js';
 
 afterAll(async () => {
   await stopAll();
@@ -40,7 +40,7 @@ function parsePs(text: string): Map<number, PsRow> {
 
 describe('live: process table', () => {
   it(
-    titled('every process matches ps at the same moment: threads, uid/user, comm, cmdline, vsz, rss (native and ts)', skipPs),
+    titled('every process matches ps at the same moment: threads, uid/user, comm, cmdline, vsz, rss (every task reader)', skipPs),
     { skip: skipPs !== null, timeout: 90_000 },
     async () => {
       // A few multi-threaded and short-lived processes, so thread counts and process churn show.
@@ -48,7 +48,7 @@ describe('live: process table', () => {
       await waitFor('stress-ng workers', () => stress.running() && childrenOf(stress.pid).length >= 2, 5000);
       const { atStart, tools } = await sampleAligned({
         intervals: 1,
-        whytopArgs: [[], ['--no-native']],
+        whytopArgs: readerArgs(),
         tools: [{ cmd: 'ps', args: ['-eo', 'pid=,nlwp=,uid=,user:64=,vsz=,rss=,comm:64=,args='] }],
       });
       const ps = parsePs(tools[0]);

@@ -17,6 +17,7 @@ import {
   threadOf,
   titled,
   waitFor,
+  readerArgs,
 } from './workload.js';
 
 afterAll(stopAll);
@@ -35,7 +36,7 @@ function psStateCounts(text: string): Record<string, number> {
 
 describe('live: threads by state', () => {
   it(
-    titled('a parent blocked in vfork() is in D with a wchan; D/R/S counts match ps -eLo stat (native and ts)', skip),
+    titled('a parent blocked in vfork() is in D with a wchan; D/R/S counts match ps -eLo stat (every task reader)', skip),
     { skip: skip !== null, timeout: 90_000 },
     async () => {
       const bin = await compileC('vforker', VFORK_C);
@@ -47,7 +48,7 @@ describe('live: threads by state', () => {
 
       const { frames, atStart, tools } = await sampleAligned({
         intervals: 3,
-        whytopArgs: [['--detail'], ['--detail', '--no-native']],
+        whytopArgs: readerArgs('--detail'),
         tools: [{ cmd: 'ps', args: ['-eLo', 'stat='] }],
       });
       const kernelWchan = fs.readFileSync(`/proc/${parent}/wchan`, 'utf8').trim();
@@ -58,8 +59,9 @@ describe('live: threads by state', () => {
       const psTotal = Object.values(ps).reduce((a, b) => a + b, 0);
       const observed: Record<string, unknown> = { parent, kernelWchan, ps: { D: ps.D ?? 0, R: ps.R ?? 0, S: ps.S ?? 0, I: ps.I ?? 0, total: psTotal } };
       const problems: string[] = [];
-      for (const [i, backend] of ['native', 'ts'].entries()) {
-        const all: Frame[] = [atStart[i], ...frames[i]];
+      for (const [i, first] of atStart.entries()) {
+        const backend = first.sampler.backend;
+        const all: Frame[] = [first, ...frames[i]];
         for (const f of all) {
           const t = threadOf(f, parent);
           expect(t, `${backend}: whytop lists the vfork parent`).toBeDefined();

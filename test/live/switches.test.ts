@@ -11,6 +11,7 @@ import {
   missingPrereqs,
   num,
   parseSysstat,
+  readerArgs,
   report,
   sampleAligned,
   sleep,
@@ -50,7 +51,7 @@ function checkProcessSums(frames: Frame[]): string[] {
 
 describe('live: context switches', () => {
   it(
-    titled('stress-ng --switch: ctxsw_per_s matches vmstat cs; worker vcsw/ivcsw match pidstat -w -t (native and ts readers)', skip),
+    titled('stress-ng --switch: ctxsw_per_s matches vmstat cs; worker vcsw/ivcsw match pidstat -w -t (every task reader)', skip),
     { skip: skip !== null, timeout: 90_000 },
     async () => {
       const stress = start('stress-ng', ['--switch', '1', '-t', '80']);
@@ -60,7 +61,7 @@ describe('live: context switches', () => {
       await sleep(1000); // ramp-up: both sides of the ping-pong running
       const { frames, tools } = await sampleAligned({
         intervals: INTERVALS,
-        whytopArgs: [[], ['--no-native']],
+        whytopArgs: readerArgs(),
         tools: [
           { cmd: 'vmstat', args: ['-n', '1', String(INTERVALS + 1)] },
           { cmd: 'pidstat', args: ['-w', '-t', '-p', tids.join(','), '1', String(INTERVALS)] },
@@ -77,14 +78,14 @@ describe('live: context switches', () => {
       // but the ping-pong rate swings by ~10% from second to second on a shared 2-core machine and
       // every reader (whytop ×2, vmstat, pidstat) adds switches of its own; medians over 5 seconds.
       const problems: Array<string | null> = [];
-      const [nativeFrames, tsFrames] = frames.map((f) => f.slice(1));
-      const ctxsw = median(nativeFrames.map((f) => num(f.system.ctxsw_per_s, 'ctxsw_per_s')));
+      const perReader = frames.map((f) => f.slice(1));
+      const ctxsw = median(perReader[0].map((f) => num(f.system.ctxsw_per_s, 'ctxsw_per_s')));
       const cs = median(vm.map((r) => r.cs));
       problems.push(disagreement('system.ctxsw_per_s vs vmstat cs', ctxsw, cs, { rel: 0.15 }));
       const observed: Record<string, unknown> = { ctxsw, vmstatCs: cs };
 
-      for (const [backend, fr] of [['native', nativeFrames], ['ts', tsFrames]] as const) {
-        if (backend === 'ts') expect(fr[0].sampler.backend).toBe('ts');
+      for (const fr of perReader) {
+        const backend = fr[0].sampler.backend;
         for (const tid of tids) {
           const rows = pidstat.map((block) => block.find((r) => r.TID === String(tid)));
           expect(rows.every(Boolean), `pidstat reported TID ${tid} every second:\n${pidstatOut}`).toBe(true);
@@ -106,7 +107,7 @@ describe('live: context switches', () => {
       expect(problems.filter(Boolean)).toEqual([]);
       // The stressor is most of the machine's switching.
       expect(ctxsw).toBeGreaterThan(5000);
-      expect(checkProcessSums([...nativeFrames, ...tsFrames])).toEqual([]);
+      expect(checkProcessSums(perReader.flat())).toEqual([]);
       await stress.stop();
     },
   );

@@ -439,6 +439,18 @@ export interface AlignedSample {
 }
 
 /**
+ * The task readers a live test runs side by side, as extra whytop arguments: the default (the BPF
+ * task iterator as root, else the native /proc reader), the native /proc reader, and the
+ * TypeScript one. Each frame's sampler.backend says which one made it.
+ */
+export const READER_ARGS: readonly string[][] = [[], ['--no-bpf'], ['--no-native']];
+
+/** READER_ARGS, each after `extra`. */
+export function readerArgs(...extra: string[]): string[][] {
+  return READER_ARGS.map((args) => [...extra, ...args]);
+}
+
+/**
  * Samples whytop and the tools over the same 1-second intervals. Each whytop instance (one per
  * entry of `whytopArgs`, e.g. [] and ['--no-native']) runs `whytop dump --interval 1000`. When the
  * first instance's first frame arrives we know its wall-clock sample times (frame.time + k seconds:

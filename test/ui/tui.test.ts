@@ -81,7 +81,7 @@ describe.skipIf(!HAVE_TMUX)('the live TUI in a terminal (tmux)', () => {
     expect(lines.some((l) => /^\s+0\[/.test(l))).toBe(true);
     expect(lines.some((l) => /Mem\[/.test(l))).toBe(true);
     expect(lines.some((l) => /Threads \d+:/.test(l))).toBe(true);
-    expect(lines.join('\n')).toMatch(/LIVE .*every 1s .*(native|ts) reader/);
+    expect(lines.join('\n')).toMatch(/LIVE .*every 1s .*(bpf|native|ts) reader/);
     const list = parseList(lines);
     expect(list.header.slice(0, 6)).toEqual(['TID', 'PID', 'USER', 'NI', '!', 'S']);
   });
