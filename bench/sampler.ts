@@ -1,9 +1,10 @@
-// Benchmark of the per-task readers: CPU cost of one pass of the native reader, the TypeScript
-// reader and a minimal C "floor" reader, side by side, over a harness process with N threads.
+// Benchmark of the per-task readers: CPU cost of one pass of the BPF task iterator reader (root),
+// the native /proc reader, the TypeScript reader and a minimal C "floor" reader, side by side,
+// over a harness process with N threads.
 //
 //   npm run bench -- [--threads 1000,10000] [--shapes idle,busy] [--passes 15] [--warmup 2]
 //                    [--interval 1000] [--settle 2000] [--proc-root /proc] [--fd-budget N]
-//                    [--readers native,ts,floor] [--htop] [--json bench/results.json]
+//                    [--readers bpf,native,ts,floor] [--htop] [--json bench/results.json]
 //
 // For each thread count and shape the driver starts bench/.build/harness, waits for it, lets it
 // settle, then runs rounds `--interval` ms apart; each round runs one pass of every reader, in an
@@ -49,8 +50,8 @@ import type { Summary } from './stats.js';
 const THIS_FILE = fileURLToPath(import.meta.url);
 const BENCH_DIR = dirname(THIS_FILE);
 
-type ReaderName = 'native' | 'ts' | 'floor';
-const READERS: readonly ReaderName[] = ['native', 'ts', 'floor'];
+type ReaderName = 'bpf' | 'native' | 'ts' | 'floor';
+const READERS: readonly ReaderName[] = ['bpf', 'native', 'ts', 'floor'];
 
 interface Options {
   threads: number[];
@@ -96,7 +97,7 @@ interface RunResult {
   shape: Shape;
   harnessPid: number;
   readers: Partial<Record<ReaderName, ReaderResult>>;
-  ratios: { nativeToFloor: number | null; tsToFloor: number | null; nativeToTs: number | null };
+  ratios: { nativeToFloor: number | null; tsToFloor: number | null; nativeToTs: number | null; bpfToNative: number | null };
   htop?: HtopResult;
 }
 
@@ -123,7 +124,7 @@ interface Runner {
 const PASS_TIMEOUT_MS = 120_000;
 
 /** A Node reader in its own process (this file run with --worker). */
-async function startWorker(name: 'native' | 'ts', opts: Options): Promise<Runner> {
+async function startWorker(name: 'bpf' | 'native' | 'ts', opts: Options): Promise<Runner> {
   const args = [...process.execArgv, THIS_FILE, '--worker', name, '--proc-root', opts.procRoot];
   if (opts.fdBudget !== undefined) args.push('--fd-budget', String(opts.fdBudget));
   const { child, channel, tail } = startChild(process.execPath, args);
@@ -184,6 +185,17 @@ async function workerMain(argv: string[]): Promise<void> {
     if (name === 'ts') {
       const { TsTaskReader } = await import('../src/sources/tsTaskReader.js');
       reader = new TsTaskReader(procRoot, readerOpts);
+    } else if (name === 'bpf') {
+      const { nativeBpfCalls, nativeHostConstants } = await import('../src/native/index.js');
+      const { loadBpfTaskReader } = await import('../src/sources/bpfTaskReader.js');
+      const bpf = nativeBpfCalls();
+      const constants = nativeHostConstants();
+      const loaded = loadBpfTaskReader(procRoot, constants && bpf.calls, constants ?? { clkTck: 100, pageSizeBytes: 4096 });
+      if (loaded.reader === null) {
+        say({ ok: false, reason: bpf.reason ?? loaded.reason });
+        return;
+      }
+      reader = loaded.reader;
     } else {
       const { loadNativeTaskReader } = await import('../src/native/index.js');
       const loaded = loadNativeTaskReader(procRoot, readerOpts);
@@ -337,7 +349,7 @@ function parseOptions(argv: string[]): Options {
       case '--help':
         console.log(
           'usage: npm run bench -- [--threads 1000,10000] [--shapes idle,busy] [--passes 15] [--warmup 2]\n' +
-            '                        [--interval 1000] [--settle 2000] [--readers native,ts,floor]\n' +
+            '                        [--interval 1000] [--settle 2000] [--readers bpf,native,ts,floor]\n' +
             '                        [--proc-root /proc] [--fd-budget N] [--htop] [--json bench/results.json]',
         );
         process.exit(0);
@@ -412,6 +424,7 @@ async function runOne(
       nativeToFloor: ratio(cpu('native'), cpu('floor')),
       tsToFloor: ratio(cpu('ts'), cpu('floor')),
       nativeToTs: ratio(cpu('native'), cpu('ts')),
+      bpfToNative: ratio(cpu('bpf'), cpu('native')),
     },
     ...(htop ? { htop } : {}),
   };
@@ -448,17 +461,17 @@ function report(run: RunResult, opts: Options): string {
       notes.push(`  htop: unavailable (${h.reason ?? 'no reason given'})`);
     }
   }
-  const { nativeToFloor, tsToFloor, nativeToTs } = run.ratios;
+  const { nativeToFloor, tsToFloor, nativeToTs, bpfToNative } = run.ratios;
   return [
     `${run.threads} harness threads, ${SHAPE_TEXT[run.shape]}`,
     table(rows),
-    `  ratios (medians): native/floor ${fmtRatio(nativeToFloor)}   ts/floor ${fmtRatio(tsToFloor)}   native/ts ${fmtRatio(nativeToTs)}`,
+    `  ratios (medians): bpf/native ${fmtRatio(bpfToNative)}   native/floor ${fmtRatio(nativeToFloor)}   ts/floor ${fmtRatio(tsToFloor)}   native/ts ${fmtRatio(nativeToTs)}`,
     ...notes,
   ].join('\n');
 }
 
 function summaryTable(runs: RunResult[]): string {
-  const rows: string[][] = [['threads', 'shape', 'tasks', 'native ms', 'ts ms', 'floor ms', 'native/floor', 'ts/floor', 'native/ts']];
+  const rows: string[][] = [['threads', 'shape', 'tasks', 'bpf ms', 'native ms', 'ts ms', 'floor ms', 'bpf/native', 'native/floor', 'ts/floor', 'native/ts']];
   for (const run of runs) {
     const med = (name: ReaderName) => {
       const r = run.readers[name];
@@ -470,9 +483,11 @@ function summaryTable(runs: RunResult[]): string {
       String(run.threads),
       run.shape,
       tasks === undefined ? '–' : tasks.toFixed(0),
+      med('bpf'),
       med('native'),
       med('ts'),
       med('floor'),
+      fmtRatio(run.ratios.bpfToNative),
       fmtRatio(run.ratios.nativeToFloor),
       fmtRatio(run.ratios.tsToFloor),
       fmtRatio(run.ratios.nativeToTs),
