@@ -1,4 +1,4 @@
-// Compiles the benchmark's C helpers (harness.c, floor.c) into bench/.build/ when a binary is
+// Compiles the benchmark's C helpers (harness.c, floor.c, sysloop.c) into bench/.build/ when a binary is
 // missing or older than its source. Run directly (`tsx bench/build.ts`) or through ensureBuilt().
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 const BENCH_DIR = dirname(fileURLToPath(import.meta.url));
 export const BUILD_DIR = join(BENCH_DIR, '.build');
 
-export const HELPERS = ['harness', 'floor'] as const;
+export const HELPERS = ['harness', 'floor', 'sysloop'] as const;
 export type Helper = (typeof HELPERS)[number];
 
 function mtimeMs(path: string): number | null {

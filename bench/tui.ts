@@ -3,7 +3,7 @@
 //
 //   npm run bench:tui -- [--threads 1000,10000] [--shapes idle,busy] [--interval 1000]
 //                        [--seconds 20] [--warmup-seconds 5] [--reps 2] [--width 160] [--height 48]
-//                        [--no-build] [--no-native] [--tui-json bench/tui-results.json] [--cpu-prof DIR]
+//                        [--no-build] [--no-native] [--no-bpf] [--tui-json bench/tui-results.json] [--cpu-prof DIR]
 //   npm run bench -- [reader benchmark options] [the options above]
 //
 // For each thread count and shape the driver starts bench/.build/harness N SHAPE, then, `--reps`
@@ -71,8 +71,10 @@ interface Options {
   width: number;
   height: number;
   build: boolean;
-  /** Run whytop with --no-native (its TypeScript reader); otherwise a run counts only with the native reader. */
+  /** Run whytop with --no-native (its TypeScript reader). */
   noNative: boolean;
+  /** Run whytop with --no-bpf (the native /proc reader). Otherwise a run counts only with the reader a user gets: bpf as root, else native. */
+  noBpf: boolean;
   json: string;
   cpuProf: string | null;
   withSampler: boolean;
@@ -278,7 +280,7 @@ async function quit(pane: Pane, pid: number, timeoutMs = 10_000): Promise<void> 
 function programArgv(program: Program, opts: Options, cpuProfDir: string | null): string[] {
   if (program === 'htop') return ['htop', '-d', String(Math.max(1, Math.round(opts.intervalMs / 100)))];
   const prof = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
-  return [process.execPath, ...prof, WHYTOP_BIN, '--interval', String(opts.intervalMs), ...(opts.noNative ? ['--no-native'] : [])];
+  return [process.execPath, ...prof, WHYTOP_BIN, '--interval', String(opts.intervalMs), ...(opts.noNative ? ['--no-native'] : []), ...(opts.noBpf ? ['--no-bpf'] : [])];
 }
 
 /** What the screen shows of the harness: whytop's row count (threads mode), htop's thread count. */
@@ -375,7 +377,7 @@ async function runProgram(program: Program, rep: number, threads: number, opts: 
     for (const [name, ticks] of used) byThread[name] = Number(((ticks * 1000) / CLK_TCK / refreshes).toFixed(2));
     let problem = shown.problem;
     if (problem === null && shown.tasks !== null && shown.tasks < threads) problem = `${program} shows only ${shown.tasks} ${program === 'whytop' ? 'rows' : 'threads'} (< ${threads})`;
-    const wantReader = opts.noNative ? 'ts' : 'native';
+    const wantReader = opts.noNative ? 'ts' : opts.noBpf || process.getuid?.() !== 0 ? 'native' : 'bpf';
     if (problem === null && program === 'whytop' && shown.reader !== wantReader) problem = `whytop used the ${shown.reader ?? 'unknown'} reader, not the ${wantReader} one`;
 
     await quit(pane, pid);
@@ -759,6 +761,7 @@ function parseOptions(argv: string[]): Options {
     height: 48,
     build: true,
     noNative: false,
+    noBpf: false,
     json: join(BENCH_DIR, 'tui-results.json'),
     cpuProf: null,
     withSampler: false,
@@ -805,6 +808,9 @@ function parseOptions(argv: string[]): Options {
       case '--no-native':
         opts.noNative = true;
         break;
+      case '--no-bpf':
+        opts.noBpf = true;
+        break;
       case '--tui-json':
         opts.json = resolve(value());
         break;
@@ -819,7 +825,7 @@ function parseOptions(argv: string[]): Options {
         console.log(
           'usage: npm run bench:tui -- [--threads 1000,10000] [--shapes idle,busy] [--interval 1000]\n' +
             '                            [--seconds 20] [--warmup-seconds 5] [--reps 2] [--width 160] [--height 48]\n' +
-            '                            [--no-build] [--no-native] [--tui-json bench/tui-results.json] [--cpu-prof DIR]\n' +
+            '                            [--no-build] [--no-native] [--no-bpf] [--tui-json bench/tui-results.json] [--cpu-prof DIR]\n' +
             '       npm run bench -- [reader benchmark options, see tsx bench/sampler.ts --help] [the options above]',
         );
         process.exit(0);

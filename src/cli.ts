@@ -16,6 +16,8 @@ import { Timeline } from './store/timeline.js';
 import { runTui } from './ui/app.js';
 import { batchText } from './ui/batch.js';
 import { initialState } from './ui/state.js';
+import { DEFAULT_LISTEN, parseListen, serve } from './serve/server.js';
+import type { ListenAddress } from './serve/server.js';
 
 const USAGE = `whytop: see why a Linux machine is slow
 
@@ -26,9 +28,10 @@ Usage:
   whytop record FILE [options]  record raw samples to FILE (appends to a recording of this host)
   whytop replay FILE            replay a recording in the same screen as live
   whytop info FILE              a recording's header, time span, samples, size and damage
+  whytop serve [options]        OpenMetrics endpoint for Prometheus (/metrics)
 
 Options:
-  --interval MS        sampling interval in milliseconds (default 1000, minimum 100)
+  --interval MS        sampling interval in milliseconds (default 1000; serve 5000; minimum 100)
   --batch              print a plain text table per interval instead of the full screen
   --count N            frames to print (dump, batch) after the baseline sample (default: until interrupted)
   --format jsonl|csv   dump output format (default jsonl)
@@ -40,8 +43,12 @@ Options:
   --cmdline            record: also record command lines (names are always recorded)
   --from TIME --to TIME  dump FILE: only frames in this span (HH:MM[:SS], ISO, +5m, -30s, start, end)
   --history-mb N       live: memory kept for stepping back and W (default 32)
+  --listen ADDR:PORT   serve: where to listen (default 127.0.0.1:9947, loopback only)
+  --top K              serve: processes with their own series, the top K by CPU (default 20)
   --proc-root DIR      read this tree instead of /proc (for fixtures and tests)
   --no-bpf             read tasks from /proc even where the BPF task iterator works (root)
+  --no-probes          attach no kernel probes (off-CPU D/S time, per-CPU switches, softirq time)
+  --syscalls           also count syscalls per thread and CPU (root; slows every syscall while on)
   --no-native          use the TypeScript task reader instead of the native addon (implies --no-bpf)
   -h, --help           print this help
 
@@ -50,7 +57,7 @@ Output schema: see README.md ("dump schema").
 
 /** Parsed command line. */
 export interface CliOptions {
-  command: 'live' | 'dump' | 'record' | 'replay' | 'info';
+  command: 'live' | 'dump' | 'record' | 'replay' | 'info' | 'serve';
   /** The recording a command reads or writes. */
   file: string | null;
   durationS: number | null;
@@ -58,6 +65,8 @@ export interface CliOptions {
   from: string | null;
   to: string | null;
   historyMb: number;
+  listen: ListenAddress;
+  topK: number;
   /** null: the default (or, live, the saved interval). */
   intervalMs: number | null;
   batch: boolean;
@@ -70,6 +79,8 @@ export interface CliOptions {
   procRoot: string;
   noNative: boolean;
   noBpf: boolean;
+  noProbes: boolean;
+  syscalls: boolean;
   help: boolean;
 }
 
@@ -93,6 +104,8 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     from: null,
     to: null,
     historyMb: 32,
+    listen: DEFAULT_LISTEN,
+    topK: 20,
     intervalMs: null,
     batch: false,
     count: null,
@@ -103,11 +116,16 @@ export function parseArgs(argv: readonly string[]): CliOptions {
     procRoot: '/proc',
     noNative: false,
     noBpf: false,
+    noProbes: false,
+    syscalls: false,
     help: false,
   };
   const args = [...argv];
   const command = args[0];
-  if (command === 'dump' || command === 'record' || command === 'replay' || command === 'info') {
+  if (command === 'serve') {
+    opts.command = command;
+    args.shift();
+  } else if (command === 'dump' || command === 'record' || command === 'replay' || command === 'info') {
     opts.command = command;
     args.shift();
     if (args[0] !== undefined && !args[0].startsWith('-')) opts.file = args.shift()!;
@@ -162,6 +180,12 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--no-bpf':
         opts.noBpf = true;
         break;
+      case '--no-probes':
+        opts.noProbes = true;
+        break;
+      case '--syscalls':
+        opts.syscalls = true;
+        break;
       case '--duration':
         opts.durationS = positiveInt(flag, takeValue(), 1);
         break;
@@ -171,6 +195,19 @@ export function parseArgs(argv: readonly string[]): CliOptions {
       case '--history-mb':
         opts.historyMb = positiveInt(flag, takeValue(), 1);
         break;
+      case '--top':
+        opts.topK = positiveInt(flag, takeValue(), 1);
+        break;
+      case '--listen': {
+        const v = takeValue();
+        if (v === undefined) throw new UsageError('--listen needs ADDR:PORT');
+        try {
+          opts.listen = parseListen(v);
+        } catch (err) {
+          throw new UsageError((err as Error).message);
+        }
+        break;
+      }
       case '--from':
       case '--to': {
         const v = takeValue();
@@ -224,7 +261,7 @@ function writeOut(text: string): Promise<boolean> {
  * until the count is reached, the output is closed, or a signal arrives.
  */
 async function printFrames(opts: CliOptions, print: (frame: Frame) => string): Promise<number> {
-  const sampler = new Sampler({ procRoot: opts.procRoot, noNative: opts.noNative, noBpf: opts.noBpf });
+  const sampler = new Sampler({ procRoot: opts.procRoot, noNative: opts.noNative, noBpf: opts.noBpf, noProbes: opts.noProbes, syscalls: opts.syscalls });
   const intervalMs = opts.intervalMs ?? 1000;
   const stop = new AbortController();
   const onSignal = (): void => stop.abort();
@@ -312,7 +349,7 @@ async function runDumpFile(opts: CliOptions, file: string): Promise<number> {
 
 /** `whytop record FILE`: samples headlessly and appends raw snapshots; a summary line on stderr at the end. */
 async function runRecord(opts: CliOptions, file: string): Promise<number> {
-  const sampler = new Sampler({ procRoot: opts.procRoot, noNative: opts.noNative, noBpf: opts.noBpf });
+  const sampler = new Sampler({ procRoot: opts.procRoot, noNative: opts.noNative, noBpf: opts.noBpf, noProbes: opts.noProbes, syscalls: opts.syscalls });
   const recorder = Recorder.open(file, sampler.host, { recordCmdlines: opts.recordCmdlines });
   for (const d of recorder.repaired) process.stderr.write(`whytop: ${file}: cut off a torn tail before appending: ${d.what} (${d.bytes} bytes)\n`);
   const intervalMs = opts.intervalMs ?? 1000;
@@ -403,9 +440,13 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (opts.command === 'dump') return opts.file ? await runDumpFile(opts, opts.file) : await runDump(opts);
     if (opts.command === 'record') return await runRecord(opts, opts.file!);
     if (opts.command === 'info') return runInfo(opts.file!);
+    if (opts.command === 'serve') {
+      const { procRoot, noNative, noBpf, noProbes, syscalls, listen, topK } = opts;
+      return await serve({ procRoot, noNative, noBpf, noProbes, syscalls, listen, topK, intervalMs: opts.intervalMs ?? 5000 }, (line) => process.stderr.write(line + '\n'));
+    }
     if (opts.command === 'replay') return await runTui({ kind: 'replay', reader: openRecording(opts.file!), intervalMs: opts.intervalMs });
     if (opts.batch || !process.stdout.isTTY || !process.stdin.isTTY) return await runBatch(opts);
-    return await runTui({ kind: 'live', procRoot: opts.procRoot, noNative: opts.noNative, noBpf: opts.noBpf, intervalMs: opts.intervalMs, historyMb: opts.historyMb });
+    return await runTui({ kind: 'live', procRoot: opts.procRoot, noNative: opts.noNative, noBpf: opts.noBpf, noProbes: opts.noProbes, syscalls: opts.syscalls, intervalMs: opts.intervalMs, historyMb: opts.historyMb });
   } catch (err) {
     if (err instanceof RecordingError || (err as NodeJS.ErrnoException).code === 'ENOENT' || (err instanceof Error && /^cannot read time/.test(err.message))) {
       process.stderr.write(`whytop: ${(err as Error).message}\n`);

@@ -15,8 +15,8 @@ import type {
   SystemFrame,
   ThreadFrame,
 } from './frame.js';
-import { DISK_COUNTERS, NET_COUNTERS, TASK_NUMERIC_COLUMNS } from './snapshot.js';
-import type { CpuTimesTicks, DiskStat, NetDevStat, PressureFile, ProcTable, Snapshot, TaskTable } from './snapshot.js';
+import { DISK_COUNTERS, NET_COUNTERS, SOFTIRQ_TYPES } from './snapshot.js';
+import type { CpuTimesTicks, DiskStat, NetDevStat, PressureFile, ProcTable, Snapshot, TaskNumericColumn, TaskTable } from './snapshot.js';
 
 const NS_PER_S = 1e9;
 const KB = 1024;
@@ -79,10 +79,22 @@ export function cpuPercentages(prev: CpuTimesTicks | undefined, cur: CpuTimesTic
   return frame;
 }
 
-function deriveCpus(prev: Snapshot, cur: Snapshot): { cpus: CpuFrame[]; total: CpuPercentages | null } {
+/** True when syscalls were counted at both ends of the interval (--syscalls, or the key c). */
+function countingSyscalls(prev: Snapshot, cur: Snapshot): boolean {
+  return prev.kernel?.syscalls === true && cur.kernel?.syscalls === true;
+}
+
+function deriveCpus(prev: Snapshot, cur: Snapshot, seconds: number): { cpus: CpuFrame[]; total: CpuPercentages | null } {
   if (!cur.stat) return { cpus: [], total: null };
   const before = new Map(prev.stat?.cpus.map((c) => [c.cpu, c.times]));
-  const cpus = cur.stat.cpus.map((c) => ({ cpu: c.cpu, ...cpuPercentages(before.get(c.cpu), c.times) }));
+  const probesBefore = prev.kernel?.counters;
+  const probes = cur.kernel?.counters;
+  const cpus = cur.stat.cpus.map((c) => ({
+    cpu: c.cpu,
+    ...cpuPercentages(before.get(c.cpu), c.times),
+    ctxsw_per_s: probes && probesBefore ? ratePerSec(probesBefore.ctxsw[c.cpu], probes.ctxsw[c.cpu], seconds) : null,
+    syscalls_per_s: probes && probesBefore && countingSyscalls(prev, cur) ? ratePerSec(probesBefore.syscalls[c.cpu], probes.syscalls[c.cpu], seconds) : null,
+  }));
   // The total line sums online CPUs only: when the set changed, its difference is meaningless.
   const sameSet = prev.stat !== null && prev.stat.cpus.length === cur.stat.cpus.length && cur.stat.cpus.every((c) => before.has(c.cpu));
   const total = cpuPercentages(sameSet ? prev.stat!.total : undefined, cur.stat.total);
@@ -92,8 +104,12 @@ function deriveCpus(prev: Snapshot, cur: Snapshot): { cpus: CpuFrame[]; total: C
 function deriveSystem(prev: Snapshot, cur: Snapshot, seconds: number): SystemFrame {
   const onlineCpus = cur.stat ? cur.stat.cpus.length : null;
   const running = cur.stat?.procsRunning ?? null;
+  const a = prev.kernel?.counters;
+  const b = cur.kernel?.counters;
+  const total = (c: number[]): number => c.reduce((x, y) => x + y, 0);
   return {
     ctxsw_per_s: ratePerSec(prev.stat?.ctxt, cur.stat?.ctxt, seconds),
+    syscalls_per_s: a && b && countingSyscalls(prev, cur) ? ratePerSec(total(a.syscalls), total(b.syscalls), seconds) : null,
     interrupts_per_s: ratePerSec(prev.stat?.intrTotal, cur.stat?.intrTotal, seconds),
     forks_per_s: ratePerSec(prev.stat?.processes, cur.stat?.processes, seconds),
     procs_running: running,
@@ -118,6 +134,20 @@ function deriveSoftirqs(prev: Snapshot, cur: Snapshot, seconds: number): { cpus:
     });
   }
   return { cpus: cur.softirqs.cpus, perSec };
+}
+
+/**
+ * Share of each CPU's time spent handling each softirq type (kernel probes), by type, one entry per
+ * CPU in `cpus` (the softirq frame's order); null without the probes in both snapshots.
+ */
+function deriveSoftirqTime(prev: Snapshot, cur: Snapshot, cpus: number[], seconds: number): Record<string, Array<number | null>> {
+  const a = prev.kernel?.counters;
+  const b = cur.kernel?.counters;
+  const out: Record<string, Array<number | null>> = {};
+  SOFTIRQ_TYPES.forEach((type, t) => {
+    out[type] = cpus.map((cpu) => (a && b ? percentOfCpu(ratePerSec(a.softirqNs[t]?.[cpu], b.softirqNs[t]?.[cpu], seconds), NS_PER_S) : null));
+  });
+  return out;
 }
 
 function deriveMemory(cur: Snapshot): MemoryFrame {
@@ -301,15 +331,25 @@ function deriveSoftnet(prev: Snapshot, cur: Snapshot, seconds: number): SoftnetF
 
 /**
  * For each row of `cur`, the row of the same task in `prev` (same id and start time: a reused id
- * with another start time is another task), or -1.
+ * with another start time is another task), or -1. Rows mostly keep their order from one pass to
+ * the next, so each row is first compared with the row after the last match; only rows that moved
+ * need the index by id, which is built the first time one does.
  */
 function matchRows(prevIds: Float64Array, prevStarts: Float64Array, prevCount: number, ids: Float64Array, starts: Float64Array, count: number): Int32Array {
-  const byId = new Map<number, number>();
-  for (let j = 0; j < prevCount; j++) byId.set(prevIds[j], j);
+  let byId: Map<number, number> | null = null;
   const match = new Int32Array(count);
+  let next = 0;
   for (let i = 0; i < count; i++) {
-    const j = byId.get(ids[i]);
-    match[i] = j !== undefined && prevStarts[j] === starts[i] ? j : -1;
+    let j = next < prevCount && prevIds[next] === ids[i] ? next : -1;
+    if (j < 0) {
+      if (byId === null) {
+        byId = new Map();
+        for (let k = 0; k < prevCount; k++) byId.set(prevIds[k], k);
+      }
+      j = byId.get(ids[i]) ?? -1;
+    }
+    match[i] = j >= 0 && prevStarts[j] === starts[i] ? j : -1;
+    if (j >= 0) next = j + 1;
   }
   return match;
 }
@@ -328,37 +368,123 @@ function percentOfCpu(perSec: number | null, unitsPerSec: number): number | null
   return perSec === null ? null : Math.min(100, (100 * perSec) / unitsPerSec);
 }
 
-/** True when row i of `ct` holds exactly the values of row j of `pt`: the task did nothing. */
-function rowUnchanged(pt: TaskTable, j: number, ct: TaskTable, i: number): boolean {
-  for (const col of TASK_NUMERIC_COLUMNS) {
-    const a = pt[col][j];
-    const b = ct[col][i];
-    if (a !== b && !(Number.isNaN(a) && Number.isNaN(b))) return false;
+/**
+ * The task columns a thread frame is made of (besides state, comm and wchan). Process-wide values
+ * such as rssPages are left out: another thread's allocation moves them without changing this one.
+ */
+const FRAME_COLUMNS = [
+  'pid', 'utimeTicks', 'stimeTicks', 'minflt', 'majflt', 'processor', 'priority', 'nice', 'runNs', 'waitNs', 'vcsw', 'ivcsw',
+  'rchar', 'wchar', 'syscr', 'syscw', 'readBytes', 'writeBytes', 'syscalls',
+] as const satisfies readonly TaskNumericColumn[];
+
+/**
+ * For each row of `ct`, 1 when its matched row in `pt` holds the same values in everything a thread
+ * frame is made of (the task did nothing), else 0. Column by column, so that each pass reads two
+ * arrays in order.
+ */
+function unchangedRows(pt: TaskTable, ct: TaskTable, match: Int32Array): Uint8Array {
+  const same = new Uint8Array(ct.count);
+  for (let i = 0; i < ct.count; i++) {
+    const j = match[i];
+    same[i] = j >= 0 && pt.state[j] === ct.state[i] && pt.comm[j] === ct.comm[i] && pt.wchan[j] === ct.wchan[i] ? 1 : 0;
   }
-  return pt.state[j] === ct.state[i] && pt.comm[j] === ct.comm[i] && pt.wchan[j] === ct.wchan[i];
+  for (const col of FRAME_COLUMNS) {
+    const p = pt[col];
+    const c = ct[col];
+    for (let i = 0; i < ct.count; i++) {
+      if (same[i] === 0) continue;
+      const a = p[match[i]];
+      const b = c[i];
+      if (a !== b && !(Number.isNaN(a) && Number.isNaN(b))) same[i] = 0;
+    }
+  }
+  return same;
 }
 
-/** Every rate of a thread frame, for checking that a reused frame reads "no activity". */
-const RATE_FIELDS = [
-  ['runNs', 'cpu_pct'], ['utimeTicks', 'user_pct'], ['stimeTicks', 'system_pct'], ['waitNs', 'runq_wait_pct'],
-  ['vcsw', 'vcsw_per_s'], ['ivcsw', 'ivcsw_per_s'], ['minflt', 'minflt_per_s'], ['majflt', 'majflt_per_s'],
-  ['syscr', 'syscr_per_s'], ['syscw', 'syscw_per_s'], ['rchar', 'rchar_per_s'], ['readBytes', 'read_bytes_per_s'],
-  ['wchar', 'wchar_per_s'], ['writeBytes', 'write_bytes_per_s'],
-] as const;
+/** The rate an unchanged counter gives: 0 when it is known, null when it is not. */
+function idleRate(c: Float64Array, i: number): 0 | null {
+  return Number.isNaN(c[i]) ? null : 0;
+}
+
+/** Off-CPU sleep shares of a thread, % of the interval: D measured by the kernel probes, S the rest. */
+interface Slept {
+  d: number | null;
+  s: number | null;
+}
+
+/**
+ * Sleep shares of a thread that did not run in the interval (same state at both ends, run time and
+ * switches unchanged): it slept throughout, so all of the interval is in its state's share —
+ * exactly, whatever the jitter of the probes' clock reads. Null without the probes.
+ */
+function sleptThroughout(state: string, offcpuDNs: Float64Array, i: number): Slept {
+  if (Number.isNaN(offcpuDNs[i])) return { d: null, s: null };
+  return { d: state === 'D' ? 100 : 0, s: state === 'S' || state === 'I' ? 100 : 0 };
+}
+
+/**
+ * Sleep shares of a thread over an interval it lived through: D from the probes' total, S the rest
+ * of the interval once on-CPU, run-queue wait and D are taken out (what is neither running, nor
+ * waiting for a CPU, nor in D is interruptible sleep). Null without the probes or any of the parts.
+ */
+function sleptShares(dPct: number | null, cpuPct: number | null, waitPct: number | null): Slept {
+  if (dPct === null || cpuPct === null || waitPct === null) return { d: dPct, s: null };
+  return { d: dPct, s: Math.max(0, Math.min(100, 100 - cpuPct - waitPct - dPct)) };
+}
+
+/** True when row i of `ct` did not run since row j of `pt`: same state, run time and switches. */
+function didNotRun(pt: TaskTable, j: number, ct: TaskTable, i: number): boolean {
+  return j >= 0 && pt.state[j] === ct.state[i] && pt.runNs[j] === ct.runNs[i] && pt.vcsw[j] === ct.vcsw[i] && pt.ivcsw[j] === ct.ivcsw[i];
+}
 
 /**
  * True when `t` is exactly what deriving an unchanged row i would give: every rate 0 where its
  * counter is known and null where it is not (cpu_pct falls back to the tick counters).
  */
 function readsIdle(t: ThreadFrame, ct: TaskTable, i: number): boolean {
-  for (const [col, field] of RATE_FIELDS) {
-    const expected = Number.isNaN(ct[col][i]) ? null : 0;
-    if (field === 'cpu_pct' && expected === null) {
-      const ticks = Number.isNaN(ct.utimeTicks[i]) || Number.isNaN(ct.stimeTicks[i]) ? null : 0;
-      if (t.cpu_pct !== ticks) return false;
-    } else if (t[field] !== expected) return false;
+  const user = idleRate(ct.utimeTicks, i);
+  const system = idleRate(ct.stimeTicks, i);
+  return (
+    t.cpu_pct === (idleRate(ct.runNs, i) ?? (user === null || system === null ? null : 0)) &&
+    t.user_pct === user &&
+    t.system_pct === system &&
+    t.runq_wait_pct === idleRate(ct.waitNs, i) &&
+    t.vcsw_per_s === idleRate(ct.vcsw, i) &&
+    t.ivcsw_per_s === idleRate(ct.ivcsw, i) &&
+    t.minflt_per_s === idleRate(ct.minflt, i) &&
+    t.majflt_per_s === idleRate(ct.majflt, i) &&
+    t.syscr_per_s === idleRate(ct.syscr, i) &&
+    t.syscw_per_s === idleRate(ct.syscw, i) &&
+    t.rchar_per_s === idleRate(ct.rchar, i) &&
+    t.read_bytes_per_s === idleRate(ct.readBytes, i) &&
+    t.wchar_per_s === idleRate(ct.wchar, i) &&
+    t.write_bytes_per_s === idleRate(ct.writeBytes, i) &&
+    t.syscalls_per_s === idleRate(ct.syscalls, i) &&
+    t.offcpu_d_pct === sleptThroughout(ct.state[i], ct.offcpuDNs, i).d &&
+    t.offcpu_s_pct === sleptThroughout(ct.state[i], ct.offcpuDNs, i).s
+  );
+}
+
+/** The owner of each process (uid and login name), looked up once per run of threads of one process. */
+class Owners {
+  private readonly uidOfPid = new Map<number, number>();
+  private pid = NaN;
+  uid: number | null = null;
+  user: string | null = null;
+
+  constructor(procs: ProcTable, private readonly names: Record<number, string>) {
+    for (let i = 0; i < procs.count; i++) this.uidOfPid.set(procs.pid[i], procs.uid[i]);
   }
-  return true;
+
+  /** Makes `uid` and `user` those of process `pid`. */
+  of(pid: number): this {
+    if (pid !== this.pid) {
+      this.pid = pid;
+      this.uid = known(this.uidOfPid.get(pid));
+      this.user = this.uid === null ? null : (this.names[this.uid] ?? String(this.uid));
+    }
+    return this;
+  }
 }
 
 /**
@@ -372,18 +498,17 @@ function deriveThreads(prev: Snapshot, cur: Snapshot, previous: Frame | null): T
   const seconds = (cur.taskSample.monoNs - prev.taskSample.monoNs) / NS_PER_S;
   const clk = cur.host.clkTck;
   const match = matchRows(pt.tid, pt.starttimeTicks, pt.count, ct.tid, ct.starttimeTicks, ct.count);
-  const procUid = new Map<number, number>();
-  const procs = cur.taskSample.procs;
-  for (let i = 0; i < procs.count; i++) procUid.set(procs.pid[i], procs.uid[i]);
+  const owners = new Owners(cur.taskSample.procs, cur.userNames);
   // previous.threads[j] is prev's row j when previous was derived with prev as its later snapshot.
   const reusable = previous && previous.threads.length === pt.count && seconds > 0 ? previous.threads : null;
+  const same = reusable ? unchangedRows(pt, ct, match) : null;
   const threads: ThreadFrame[] = new Array(ct.count);
   for (let i = 0; i < ct.count; i++) {
     const j = match[i];
-    if (reusable && j >= 0) {
+    const { uid, user } = owners.of(ct.pid[i]);
+    if (reusable && same![i] === 1) {
       const old = reusable[j];
-      const uid = known(procUid.get(ct.pid[i]));
-      if (old.tid === ct.tid[i] && old.uid === uid && old.user === (uid === null ? null : (cur.userNames[uid] ?? String(uid))) && rowUnchanged(pt, j, ct, i) && readsIdle(old, ct, i)) {
+      if (old.tid === ct.tid[i] && old.uid === uid && old.user === user && readsIdle(old, ct, i)) {
         threads[i] = old;
         continue;
       }
@@ -392,22 +517,25 @@ function deriveThreads(prev: Snapshot, cur: Snapshot, previous: Frame | null): T
     const rate = (c: Float64Array, p: Float64Array): number | null => columnRate(c, p, i, j, born, seconds);
     const userPct = percentOfCpu(rate(ct.utimeTicks, pt.utimeTicks), clk);
     const systemPct = percentOfCpu(rate(ct.stimeTicks, pt.stimeTicks), clk);
-    const uid = known(procUid.get(ct.pid[i]));
+    const cpuPct = percentOfCpu(rate(ct.runNs, pt.runNs), NS_PER_S) ?? (userPct === null || systemPct === null ? null : Math.min(100, userPct + systemPct));
+    const waitPct = percentOfCpu(rate(ct.waitNs, pt.waitNs), NS_PER_S);
+    const dPct = percentOfCpu(rate(ct.offcpuDNs, pt.offcpuDNs), NS_PER_S);
+    const slept = didNotRun(pt, j, ct, i) ? sleptThroughout(ct.state[i], ct.offcpuDNs, i) : j >= 0 ? sleptShares(dPct, cpuPct, waitPct) : { d: dPct, s: null };
     threads[i] = {
       pid: ct.pid[i],
       tid: ct.tid[i],
       comm: ct.comm[i],
       state: ct.state[i],
       uid,
-      user: uid === null ? null : (cur.userNames[uid] ?? String(uid)),
+      user,
       nice: known(ct.nice[i]),
       priority: known(ct.priority[i]),
       processor: known(ct.processor[i]),
       cpu_time_s: known((ct.utimeTicks[i] + ct.stimeTicks[i]) / clk),
-      cpu_pct: percentOfCpu(rate(ct.runNs, pt.runNs), NS_PER_S) ?? (userPct === null || systemPct === null ? null : Math.min(100, userPct + systemPct)),
+      cpu_pct: cpuPct,
       user_pct: userPct,
       system_pct: systemPct,
-      runq_wait_pct: percentOfCpu(rate(ct.waitNs, pt.waitNs), NS_PER_S),
+      runq_wait_pct: waitPct,
       vcsw_per_s: rate(ct.vcsw, pt.vcsw),
       ivcsw_per_s: rate(ct.ivcsw, pt.ivcsw),
       minflt_per_s: rate(ct.minflt, pt.minflt),
@@ -418,6 +546,9 @@ function deriveThreads(prev: Snapshot, cur: Snapshot, previous: Frame | null): T
       read_bytes_per_s: rate(ct.readBytes, pt.readBytes),
       wchar_per_s: rate(ct.wchar, pt.wchar),
       write_bytes_per_s: rate(ct.writeBytes, pt.writeBytes),
+      syscalls_per_s: rate(ct.syscalls, pt.syscalls),
+      offcpu_d_pct: slept.d,
+      offcpu_s_pct: slept.s,
       wchan: ct.wchan[i],
     };
   }
@@ -430,24 +561,48 @@ function isBornSince(prev: Snapshot, starttimeTicks: number, clkTck: number): bo
 }
 
 /** Thread fields a process row sums over its threads. */
-const SUMMED = ['cpu_time_s', 'cpu_pct', 'user_pct', 'system_pct', 'runq_wait_pct', 'vcsw_per_s', 'ivcsw_per_s', 'minflt_per_s', 'majflt_per_s'] as const;
+const SUMMED = ['cpu_time_s', 'cpu_pct', 'user_pct', 'system_pct', 'runq_wait_pct', 'vcsw_per_s', 'ivcsw_per_s', 'minflt_per_s', 'majflt_per_s', 'offcpu_d_pct', 'offcpu_s_pct', 'syscalls_per_s'] as const;
 
-/** Per process row: the sum of each SUMMED field over its threads (NaN: no thread had a value), thread counts, and a representative thread. */
+/** Adds `v` to sums[k] (NaN: nothing added yet); null adds nothing. */
+function addTo(sums: Float64Array, k: number, v: number | null): void {
+  if (v !== null) sums[k] = Number.isNaN(sums[k]) ? v : sums[k] + v;
+}
+
+/**
+ * Per process row: the sum of each SUMMED field over its threads (NaN: no thread had a value),
+ * thread counts, and the task row of a representative thread (the main one when present; -1: none).
+ */
 function sumThreads(threads: ThreadFrame[], rowOfPid: Map<number, number>, procCount: number) {
   const sums = SUMMED.map(() => new Float64Array(procCount).fill(NaN));
+  const [cpuTime, cpu, user, system, wait, vcsw, ivcsw, minflt, majflt, offcpuD, offcpuS, syscalls] = sums;
   const counts = new Int32Array(procCount);
-  const main: Array<ThreadFrame | undefined> = new Array(procCount);
-  for (const t of threads) {
-    const k = rowOfPid.get(t.pid);
+  const mainRow = new Int32Array(procCount).fill(-1);
+  let pid = NaN;
+  let k: number | undefined;
+  for (let i = 0; i < threads.length; i++) {
+    const t = threads[i];
+    // Threads of a process come one after another: look its row up once per run.
+    if (t.pid !== pid) {
+      pid = t.pid;
+      k = rowOfPid.get(pid);
+    }
     if (k === undefined) continue;
     counts[k]++;
-    if (main[k] === undefined || t.tid === t.pid) main[k] = t;
-    for (let f = 0; f < SUMMED.length; f++) {
-      const v = t[SUMMED[f]];
-      if (v !== null) sums[f][k] = Number.isNaN(sums[f][k]) ? v : sums[f][k] + v;
-    }
+    if (mainRow[k] < 0 || t.tid === t.pid) mainRow[k] = i;
+    addTo(cpuTime, k, t.cpu_time_s);
+    addTo(cpu, k, t.cpu_pct);
+    addTo(user, k, t.user_pct);
+    addTo(system, k, t.system_pct);
+    addTo(wait, k, t.runq_wait_pct);
+    addTo(vcsw, k, t.vcsw_per_s);
+    addTo(ivcsw, k, t.ivcsw_per_s);
+    addTo(minflt, k, t.minflt_per_s);
+    addTo(majflt, k, t.majflt_per_s);
+    addTo(offcpuD, k, t.offcpu_d_pct);
+    addTo(offcpuS, k, t.offcpu_s_pct);
+    addTo(syscalls, k, t.syscalls_per_s);
   }
-  return { sums, counts, main };
+  return { sums, counts, mainRow };
 }
 
 function deriveProcesses(prev: Snapshot, cur: Snapshot, threads: ThreadFrame[], memTotalBytes: number | null): ProcessFrame[] {
@@ -456,11 +611,9 @@ function deriveProcesses(prev: Snapshot, cur: Snapshot, threads: ThreadFrame[], 
   const seconds = (cur.taskSample.monoNs - prev.taskSample.monoNs) / NS_PER_S;
   const match = matchRows(before.pid, before.starttimeTicks, before.count, procs.pid, procs.starttimeTicks, procs.count);
   const tasks = cur.taskSample.tasks;
-  const parentOf = new Map<number, number>();
-  for (let i = 0; i < tasks.count; i++) if (!Number.isNaN(tasks.ppid[i])) parentOf.set(tasks.tid[i], tasks.ppid[i]);
   const rowOfPid = new Map<number, number>();
   for (let i = 0; i < procs.count; i++) rowOfPid.set(procs.pid[i], i);
-  const { sums, counts, main } = sumThreads(threads, rowOfPid, procs.count);
+  const { sums, counts, mainRow } = sumThreads(threads, rowOfPid, procs.count);
   const out: ProcessFrame[] = new Array(procs.count);
   for (let i = 0; i < procs.count; i++) {
     const pid = procs.pid[i];
@@ -474,11 +627,11 @@ function deriveProcesses(prev: Snapshot, cur: Snapshot, threads: ThreadFrame[], 
     const rssShmem = kb(procs.rssShmemKb);
     const rss = rssAnon !== null && rssFile !== null && rssShmem !== null ? rssAnon + rssFile + rssShmem : null;
     const uid = known(procs.uid[i]);
-    const rep = main[i];
+    const row = mainRow[i];
     out[i] = {
       pid,
-      ppid: rep ? (parentOf.get(rep.tid) ?? null) : null,
-      comm: rep?.comm ?? '',
+      ppid: row >= 0 ? known(tasks.ppid[row]) : null,
+      comm: row >= 0 ? threads[row].comm : '',
       cmdline: procs.cmdline[i],
       cgroup: procs.cgroup[i],
       uid,
@@ -493,6 +646,9 @@ function deriveProcesses(prev: Snapshot, cur: Snapshot, threads: ThreadFrame[], 
       ivcsw_per_s: sum('ivcsw_per_s'),
       minflt_per_s: sum('minflt_per_s'),
       majflt_per_s: sum('majflt_per_s'),
+      offcpu_d_pct: sum('offcpu_d_pct'),
+      offcpu_s_pct: sum('offcpu_s_pct'),
+      syscalls_per_s: sum('syscalls_per_s'),
       syscr_per_s: ioRate(procs.syscr, before.syscr),
       syscw_per_s: ioRate(procs.syscw, before.syscw),
       rchar_per_s: ioRate(procs.rchar, before.rchar),
@@ -512,11 +668,13 @@ function deriveProcesses(prev: Snapshot, cur: Snapshot, threads: ThreadFrame[], 
 }
 
 function countStates(tasks: TaskTable): Record<string, number> {
-  const counts: Record<string, number> = { R: 0, S: 0, D: 0, Z: 0, T: 0, I: 0 };
+  const byCode = new Map<number, number>();
   for (let i = 0; i < tasks.count; i++) {
-    const s = tasks.state[i];
-    counts[s] = (counts[s] ?? 0) + 1;
+    const code = tasks.state.charCodeAt(i);
+    byCode.set(code, (byCode.get(code) ?? 0) + 1);
   }
+  const counts: Record<string, number> = { R: 0, S: 0, D: 0, Z: 0, T: 0, I: 0 };
+  for (const [code, n] of byCode) counts[String.fromCharCode(code)] = n;
   return counts;
 }
 
@@ -528,7 +686,7 @@ function countStates(tasks: TaskTable): Record<string, number> {
 export function derive(prev: Snapshot, cur: Snapshot, previous: Frame | null = null): Frame {
   // Snapshots out of order give an empty interval: every rate is then null.
   const seconds = Math.max(0, (cur.monoNs - prev.monoNs) / NS_PER_S);
-  const { cpus, total } = deriveCpus(prev, cur);
+  const { cpus, total } = deriveCpus(prev, cur, seconds);
   const softirqs = deriveSoftirqs(prev, cur, seconds);
   const memory = deriveMemory(cur);
   const threads = deriveThreads(prev, cur, previous && previous.time === new Date(prev.wallMs).toISOString() ? previous : null);
@@ -552,6 +710,12 @@ export function derive(prev: Snapshot, cur: Snapshot, previous: Frame | null = n
     threads_by_state: countStates(cur.taskSample.tasks),
     softirq_cpus: softirqs.cpus,
     softirqs: softirqs.perSec,
+    softirq_time_pct: deriveSoftirqTime(prev, cur, softirqs.cpus, seconds),
+    kernel: {
+      tier: cur.kernel?.tier ?? 'proc',
+      reason: cur.kernel ? cur.kernel.reason : 'not recorded (a recording made before the kernel tier)',
+      syscall_probe_ns: cur.kernel?.syscallProbeNs ?? null,
+    },
     memory,
     paging: derivePaging(prev, cur, seconds),
     pressure: derivePressure(prev, cur, seconds),

@@ -19,11 +19,17 @@ export interface CpuPercentages {
 /** One online CPU over the interval. */
 export interface CpuFrame extends CpuPercentages {
   cpu: number;
+  /** Context switches on this CPU per second (kernel probes; null without them). */
+  ctxsw_per_s: number | null;
+  /** Syscalls entered on this CPU per second (kernel probes with --syscalls; else null). */
+  syscalls_per_s: number | null;
 }
 
 /** System-wide scheduler activity. */
 export interface SystemFrame {
   ctxsw_per_s: number | null;
+  /** Syscalls per second, whole system (kernel probes with --syscalls; else null). */
+  syscalls_per_s: number | null;
   interrupts_per_s: number | null;
   forks_per_s: number | null;
   procs_running: number | null;
@@ -115,6 +121,11 @@ export interface ThreadFrame {
   read_bytes_per_s: number | null;
   wchar_per_s: number | null;
   write_bytes_per_s: number | null;
+  /** Syscalls entered per second (kernel probes with --syscalls; else null). */
+  syscalls_per_s: number | null;
+  /** Share of the interval asleep in D (uninterruptible; kernel probes) and in S (interruptible: the rest). */
+  offcpu_d_pct: number | null;
+  offcpu_s_pct: number | null;
   wchan: string | null;
 }
 
@@ -138,6 +149,9 @@ export interface ProcessFrame {
   ivcsw_per_s: number | null;
   minflt_per_s: number | null;
   majflt_per_s: number | null;
+  offcpu_d_pct: number | null;
+  offcpu_s_pct: number | null;
+  syscalls_per_s: number | null;
   syscr_per_s: number | null;
   syscw_per_s: number | null;
   rchar_per_s: number | null;
@@ -217,6 +231,10 @@ export interface Frame {
   softirq_cpus: number[];
   /** Softirqs per second by type, one entry per CPU in softirq_cpus. */
   softirqs: Record<string, Array<number | null>>;
+  /** Share of each CPU's time handling each softirq type (kernel probes), like softirqs; null without them. */
+  softirq_time_pct: Record<string, Array<number | null>>;
+  /** Which kernel tier measured this frame, and what is missing and why. */
+  kernel: { tier: 'ebpf' | 'proc'; reason: string | null; syscall_probe_ns: number | null };
   memory: MemoryFrame;
   paging: PagingFrame;
   pressure: PressureFrame | null;

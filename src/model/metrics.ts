@@ -24,6 +24,10 @@ const TIO = ['PID/task/TID/io'];
 const PSTATUS = ['PID/task/PID/status'];
 const PIO = ['PID/io'];
 const MEM = ['meminfo'];
+/** The kernel probes (eBPF tier, kernelProbes.ts): BPF programs on these tracepoints. */
+const SCHED_PROBES = ['tracepoint sched:sched_switch', 'tracepoint sched:sched_wakeup'];
+const SOFTIRQ_PROBES = ['tracepoint irq:softirq_entry', 'tracepoint irq:softirq_exit'];
+const SYSCALL_PROBE = ['tracepoint raw_syscalls:sys_enter'];
 const VM = ['vmstat'];
 
 /** Per-CPU percentages, shared by `cpus[]` and `cpu_total`. */
@@ -54,6 +58,9 @@ function taskRates(prefix: string, sumNote: string): MetricDef[] {
     def('ivcsw_per_s', 'ICSW/s', '/s', TSTATUS, 'involuntary context switches: the task was preempted'),
     def('minflt_per_s', 'MINF/s', '/s', TSTAT, 'minor page faults: pages mapped without disk I/O'),
     def('majflt_per_s', 'MAJF/s', '/s', TSTAT, 'major page faults: pages read from disk or swap'),
+    def('offcpu_d_pct', 'D%', '%', SCHED_PROBES, 'share of the interval asleep in D (uninterruptible: usually disk I/O); kernel probes (root) only, else null'),
+    def('offcpu_s_pct', 'S%', '%', [...SCHED_PROBES, ...TSCHED], 'share of the interval asleep in S (interruptible: an event, a lock, a timer): what is left once CPU%, WAIT% and D% are taken out; kernel probes only'),
+    def('syscalls_per_s', 'SYSC/s', '/s', SYSCALL_PROBE, 'syscalls entered per second: user-to-kernel mode switches; only with --syscalls (key c), else null'),
   ];
 }
 
@@ -127,14 +134,20 @@ export const METRICS: readonly MetricDef[] = [
   { id: 'sampler.backend', label: 'backend', unit: 'text', sources: [], meaning: 'task reader in use: bpf (BPF task iterator, as root), native (C++ /proc reader) or ts (TypeScript /proc reader)' },
   { id: 'sampler.backend_reason', label: 'why', unit: 'text', sources: [], meaning: 'why the faster readers (bpf, then native) are not in use, or null' },
   { id: 'sampler.sample_ms', label: 'sample ms', unit: 'ms', sources: [], meaning: "wall time of whytop's own sampling pass" },
+  { id: 'kernel.tier', label: 'tier', unit: 'text', sources: [], meaning: 'kernel tier: ebpf (BPF probes on scheduler and softirq tracepoints, as root) or proc (/proc only)' },
+  { id: 'kernel.reason', label: 'why', unit: 'text', sources: [], meaning: 'what the kernel tier misses and why (null on the ebpf tier with syscall counting on)' },
+  { id: 'kernel.syscall_probe_ns', label: 'probe ns', unit: 'count', sources: [], meaning: 'ns the syscall probe adds to every syscall on the machine, measured when it was attached (null: syscall counting off)' },
   { id: 'sampler.sample_cpu_ms', label: 'sample cpu', unit: 'ms', sources: [], meaning: "CPU time whytop spent in its own sampling pass" },
   { id: 'host.hostname', label: 'host', unit: 'text', sources: ['sys/kernel/hostname'], meaning: 'host name of the sampled machine' },
   { id: 'host.kernel_release', label: 'kernel', unit: 'text', sources: ['sys/kernel/osrelease'], meaning: 'kernel release of the sampled machine' },
   { id: 'host.kpti_active', label: 'KPTI', unit: 'text', sources: ['/sys/devices/system/cpu/vulnerabilities/meltdown'], meaning: 'page-table isolation on: every syscall and context switch flushes the TLB (null: unknown)' },
   { id: 'cpus[].cpu', label: 'CPU', unit: 'id', sources: STAT, meaning: 'CPU number (offline CPUs are absent)' },
   ...cpuModes('cpus[]', 'per CPU'),
+  { id: 'cpus[].ctxsw_per_s', label: 'csw/s', unit: '/s', sources: SCHED_PROBES, meaning: 'context switches on this CPU per second (kernel probes; null without them)' },
+  { id: 'cpus[].syscalls_per_s', label: 'sysc/s', unit: '/s', sources: SYSCALL_PROBE, meaning: 'syscalls entered on this CPU per second (only with --syscalls, else null)' },
   ...cpuModes('cpu_total', 'all online CPUs, 0-100'),
   { id: 'system.ctxsw_per_s', label: 'csw/s', unit: '/s', sources: STAT, meaning: 'context switches per second, whole system' },
+  { id: 'system.syscalls_per_s', label: 'sysc/s', unit: '/s', sources: SYSCALL_PROBE, meaning: 'syscalls per second, whole system (only with --syscalls, else null: counting slows every syscall)' },
   { id: 'system.interrupts_per_s', label: 'intr/s', unit: '/s', sources: STAT, meaning: 'interrupts per second, all sources' },
   { id: 'system.forks_per_s', label: 'forks/s', unit: '/s', sources: STAT, meaning: 'processes and threads created per second' },
   { id: 'system.procs_running', label: 'run', unit: 'count', sources: STAT, meaning: 'tasks runnable now (running or waiting for a CPU)' },
@@ -147,6 +160,7 @@ export const METRICS: readonly MetricDef[] = [
   { id: 'threads_by_state.*', label: 'state', unit: 'count', sources: TSTAT, meaning: 'threads in each state: R running/runnable, S sleeping, D uninterruptible (usually I/O), Z zombie, T stopped, t traced, I idle kernel thread' },
   { id: 'softirq_cpus', label: 'CPU', unit: 'id', sources: ['softirqs'], meaning: 'CPU numbers that the softirq arrays follow' },
   { id: 'softirqs.*', label: 'softirq/s', unit: '/s', sources: ['softirqs'], meaning: 'softirqs per second of each type (NET_RX, TIMER, SCHED, RCU, BLOCK, ...) per CPU' },
+  { id: 'softirq_time_pct.*', label: 'si time%', unit: '%', sources: SOFTIRQ_PROBES, meaning: "share of each CPU's time handling each softirq type, per CPU as in softirq_cpus (kernel probes; null without them)" },
   { id: 'memory.total_bytes', label: 'total', unit: 'bytes', sources: MEM, meaning: 'usable RAM (MemTotal)' },
   { id: 'memory.free_bytes', label: 'free', unit: 'bytes', sources: MEM, meaning: 'RAM holding nothing at all (MemFree); low is normal when page cache is large' },
   { id: 'memory.available_bytes', label: 'avail', unit: 'bytes', sources: MEM, meaning: 'RAM obtainable without swapping: free plus reclaimable cache (MemAvailable)' },

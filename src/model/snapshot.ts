@@ -173,6 +173,10 @@ export const TASK_NUMERIC_COLUMNS = [
   'syscw',
   'readBytes',
   'writeBytes',
+  /** Kernel probes (BPF tier only): total time asleep in D (uninterruptible, usually I/O), ns. */
+  'offcpuDNs',
+  /** Kernel probes with syscall counting on (--syscalls): syscalls the thread entered. */
+  'syscalls',
 ] as const;
 
 /** Name of a numeric per-task column. */
@@ -273,6 +277,34 @@ export interface Snapshot {
   netdev?: NetDevStat[] | null;
   /** /proc/net/softnet_stat, per online CPU; null when absent. */
   softnet?: SoftnetStat[] | null;
+  /** The kernel tier: probes on scheduler and softirq events, or why there are none. */
+  kernel?: KernelSample;
+}
+
+/** Which kernel tier sampled, why not a better one, and the probes' counters. */
+export interface KernelSample {
+  /** ebpf: BPF probes on tracepoints; proc: /proc only. */
+  tier: 'ebpf' | 'proc';
+  /** What is missing and why (null on the eBPF tier). */
+  reason: string | null;
+  /** eBPF tier: per-CPU counters since the probes were attached; null on other tiers. */
+  counters: ProbeCounters | null;
+  /** True while syscall counting (--syscalls) was on for this sample. */
+  syscalls: boolean;
+  /** What the syscall probe adds to each syscall, ns, measured when it was attached (null: off). */
+  syscallProbeNs?: number | null;
+}
+
+/** Softirq types, in the kernel's order (enum in include/linux/interrupt.h, /proc/softirqs rows). */
+export const SOFTIRQ_TYPES = ['HI', 'TIMER', 'NET_TX', 'NET_RX', 'BLOCK', 'IRQ_POLL', 'TASKLET', 'SCHED', 'HRTIMER', 'RCU'] as const;
+
+/** Cumulative per-CPU counters of the kernel probes (index = CPU number). */
+export interface ProbeCounters {
+  ctxsw: number[];
+  /** Syscalls entered per CPU; they move only while syscall counting is on (KernelSample.syscalls). */
+  syscalls: number[];
+  /** ns spent handling each softirq type, [type][cpu], types in SOFTIRQ_TYPES order (kernelProbes.ts). */
+  softirqNs: number[][];
 }
 
 /** Allocates an empty task table with room for `count` rows, numeric columns filled with NaN. */

@@ -39,17 +39,50 @@ export function stateGroup(t: ThreadFrame): StateGroupId {
 export type StateSince = Map<number, { group: StateGroupId; comm: string; sinceMs: number; atLeast: boolean }>;
 
 /**
- * Updates how long each thread has been in its state: a thread keeps its start time while its
- * group stays the same; a new thread, a changed group or a changed name (a reused tid) starts now.
+ * For each thread of `frame`, its index in `previous` when it is the very same object (derive shares
+ * the frames of idle threads: nothing about such a thread changed), else -1. Threads keep their
+ * order from frame to frame, so each is looked for just after the last one found.
  */
-export function trackStateSince(prev: StateSince, frame: Frame): StateSince {
-  const now = Date.parse(frame.time);
-  const next: StateSince = new Map();
-  for (const t of frame.threads) {
-    const group = stateGroup(t);
-    const old = prev.get(t.tid);
-    if (old && old.group === group && old.comm === t.comm) next.set(t.tid, old);
-    else next.set(t.tid, { group, comm: t.comm, sinceMs: now, atLeast: !old || old.comm !== t.comm });
+export function carriedOver(previous: Frame | null, frame: Frame): Int32Array {
+  const from = new Int32Array(frame.threads.length).fill(-1);
+  if (!previous) return from;
+  const before = previous.threads;
+  let next = 0;
+  for (let i = 0; i < from.length; i++) {
+    const t = frame.threads[i];
+    for (let k = next; k < Math.min(before.length, next + 4); k++) {
+      if (before[k] === t) {
+        from[i] = k;
+        break;
+      }
+    }
+    next = from[i] >= 0 ? from[i] + 1 : next + 1;
   }
-  return next;
+  return from;
+}
+
+/**
+ * Updates `since` in place (and returns it) for `frame`, which follows `previous` (null: `since`
+ * starts empty): a thread keeps its start time while its group stays the same; a new thread, a
+ * changed group or a changed name (a reused tid) starts now; threads no longer in the frame are
+ * forgotten.
+ */
+export function trackStateSince(since: StateSince, frame: Frame, previous: Frame | null): StateSince {
+  const now = Date.parse(frame.time);
+  const same = carriedOver(previous, frame);
+  for (let i = 0; i < frame.threads.length; i++) {
+    if (same[i] >= 0) continue;
+    const t = frame.threads[i];
+    const group = stateGroup(t);
+    const old = since.get(t.tid);
+    if (old && old.group === group && old.comm === t.comm) continue;
+    since.set(t.tid, { group, comm: t.comm, sinceMs: now, atLeast: !old || old.comm !== t.comm });
+  }
+  // Every thread of the frame has its entry: more entries means some threads are gone.
+  if (since.size > frame.threads.length) {
+    const present = new Set<number>();
+    for (const t of frame.threads) present.add(t.tid);
+    for (const tid of since.keys()) if (!present.has(tid)) since.delete(tid);
+  }
+  return since;
 }

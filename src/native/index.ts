@@ -38,6 +38,29 @@ export interface BpfCalls {
   /** Runs the iterator into `into`; returns the size of its whole output (more than `into` holds: retry larger). */
   bpfReadTaskIter(linkFd: number, into: Uint8Array): number;
   bpfClose(fd: number): void;
+  /** Loads a tp_btf program for tracepoint typedef `attachBtfId` (btf_trace_<event>) and attaches it. */
+  bpfAttachRawTp(insns: Uint8Array, attachBtfId: number, name: string): { progFd: number; linkFd: number };
+  /** Loads BTF type information (for maps that need it); returns its fd. */
+  bpfLoadBtf(blob: Uint8Array): number;
+  /** Creates a map; returns its fd. */
+  bpfCreateMap(opts: BpfMapOptions): number;
+  /** Copies the value at `key` into `value`; false when there is none. */
+  bpfMapLookup(fd: number, key: Uint8Array, value: Uint8Array): boolean;
+  /** ns per getppid() syscall on this thread (the fastest of five runs of `count`). */
+  bpfSyscallNs(count: number): number;
+}
+
+/** BPF_MAP_CREATE attributes. */
+export interface BpfMapOptions {
+  type: number;
+  keySize: number;
+  valueSize: number;
+  maxEntries: number;
+  flags?: number;
+  btfFd?: number;
+  btfKeyTypeId?: number;
+  btfValueTypeId?: number;
+  name?: string;
 }
 
 interface Addon extends Partial<BpfCalls> {
@@ -182,7 +205,9 @@ export function nativeHostConstants(): { clkTck: number; pageSizeBytes: number; 
 export function nativeBpfCalls(): { calls: BpfCalls; reason: null } | { calls: null; reason: string } {
   const loaded = loadAddon();
   if (loaded.addon === null) return { calls: null, reason: loaded.reason };
-  const { bpfLoadTaskIter, bpfReadTaskIter, bpfClose } = loaded.addon;
-  if (!bpfLoadTaskIter || !bpfReadTaskIter || !bpfClose) return { calls: null, reason: 'native addon built without linux/bpf.h' };
-  return { calls: { bpfLoadTaskIter, bpfReadTaskIter, bpfClose }, reason: null };
+  const { bpfLoadTaskIter, bpfReadTaskIter, bpfClose, bpfAttachRawTp, bpfLoadBtf, bpfCreateMap, bpfMapLookup, bpfSyscallNs } = loaded.addon;
+  if (!bpfLoadTaskIter || !bpfReadTaskIter || !bpfClose || !bpfAttachRawTp || !bpfLoadBtf || !bpfCreateMap || !bpfMapLookup || !bpfSyscallNs) {
+    return { calls: null, reason: 'native addon built without linux/bpf.h' };
+  }
+  return { calls: { bpfLoadTaskIter, bpfReadTaskIter, bpfClose, bpfAttachRawTp, bpfLoadBtf, bpfCreateMap, bpfMapLookup, bpfSyscallNs }, reason: null };
 }

@@ -38,6 +38,8 @@ enum TaskCol {
   T_SYSCW,
   T_READ_BYTES,
   T_WRITE_BYTES,
+  T_OFFCPU_D_NS,
+  T_SYSCALLS,
   T_COUNT
 };
 
@@ -65,7 +67,8 @@ enum ProcCol {
 inline const char* const kTaskColNames[T_COUNT] = {
     "tid",   "pid",      "ppid",           "starttimeTicks", "utimeTicks", "stimeTicks", "minflt", "majflt", "processor",
     "priority", "nice",  "vsizeBytes",     "rssPages",   "runNs",      "waitNs", "timeslices", "vcsw",
-    "ivcsw", "rchar",    "wchar",          "syscr",      "syscw",      "readBytes", "writeBytes"};
+    "ivcsw", "rchar",    "wchar",          "syscr",      "syscw",      "readBytes", "writeBytes",
+    "offcpuDNs", "syscalls"};
 inline const char* const kProcColNames[P_COUNT] = {
     "pid",       "starttimeTicks", "uid",   "vmSizeKb", "rssAnonKb", "rssFileKb", "rssShmemKb",
     "vmSwapKb",  "rchar",          "wchar", "syscr",    "syscw",     "readBytes", "writeBytes",

@@ -3,7 +3,9 @@
 // replaces opening and reading stat, schedstat, status and io of every thread under /proc.
 // The program is assembled here, instruction by instruction, with field offsets found in the running
 // kernel's BTF (btf.ts): no clang or libbpf at install time, no kernel headers.
+import { Alu, BpfAsm, Helper, Jmp, R0, R1, R2, R3, R6, R7, R8, R10 } from './bpfAsm.js';
 import { Btf, BtfError, BtfKind } from './btf.js';
+import { emitProbeCopy } from './kernelProbes.js';
 
 /** What each 8-byte slot of a record holds (zero-extended; NaN when `missing` names it). */
 export const RECORD_SLOTS = [
@@ -54,6 +56,9 @@ export const RECORD_SLOTS = [
   'deadCancelledWriteBytes',
   /** The task's own cancelled_write_bytes (only the process sum is reported). */
   'cancelledWriteBytes',
+  /** Kernel probes (kernelProbes.ts): time asleep in D, ns, a sleep in progress included; syscalls entered. */
+  'offcpuDNs',
+  'syscalls',
 ] as const;
 
 /** Name of one record slot. */
@@ -159,80 +164,40 @@ export interface TaskIterProgram {
   missing: ReadonlySet<RecordSlot>;
 }
 
-// ---- BPF instruction encoding (include/uapi/linux/bpf.h, Documentation/bpf/standardization) ------
-
-const R0 = 0;
-const R1 = 1;
-const R2 = 2;
-const R3 = 3;
-const R6 = 6;
-const R7 = 7;
-const R8 = 8;
-const R10 = 10;
-
-const LDX_MEM = 0x61; // BPF_LDX | BPF_MEM (| size)
-const STX_MEM = 0x63; // BPF_STX | BPF_MEM (| size)
-const ST_MEM = 0x62; // BPF_ST | BPF_MEM (| size)
-const SIZE: Record<number, number> = { 4: 0x00, 2: 0x08, 1: 0x10, 8: 0x18 };
-const ALU64_ADD_K = 0x07;
-const ALU64_MOV_K = 0xb7;
-const ALU64_MOV_X = 0xbf;
-const JEQ_K = 0x15;
-const CALL = 0x85;
-const EXIT = 0x95;
-const BPF_FUNC_SEQ_WRITE = 127;
-
-/** One instruction as [code, dst, src, off, imm]. */
-type Insn = [number, number, number, number, number];
-
-function encode(insns: Insn[]): Uint8Array {
-  const out = new Uint8Array(insns.length * 8);
-  const view = new DataView(out.buffer);
-  insns.forEach(([code, dst, src, off, imm], i) => {
-    view.setUint8(i * 8, code);
-    view.setUint8(i * 8 + 1, (src << 4) | dst);
-    view.setInt16(i * 8 + 2, off, true);
-    view.setInt32(i * 8 + 4, imm, true);
-  });
-  return out;
-}
-
 /** The first path of `source` that exists in `struct` on this kernel, as a loadable scalar field. */
 function locate(btf: Btf, struct: string, source: FieldSource): { offset: number; size: number } | null {
   for (const path of source.paths) {
     const f = btf.field(struct, path);
     if (f === null) continue;
     if (source.slot === 'comm0') return f.kind === BtfKind.ARRAY && f.size === 16 ? f : null;
-    if (SIZE[f.size] === undefined || (f.kind !== BtfKind.INT && f.kind !== BtfKind.ENUM && f.kind !== BtfKind.PTR)) continue;
+    if (![1, 2, 4, 8].includes(f.size) || (f.kind !== BtfKind.INT && f.kind !== BtfKind.ENUM && f.kind !== BtfKind.PTR)) continue;
     return f;
   }
   return null;
 }
 
 /**
- * Assembles the task iterator program for the kernel described by `btf`. Throws BtfError naming
- * the field when the kernel lacks one the iterator cannot do without.
+ * Assembles the task iterator program for the kernel described by `btf`; with `taskMapFd` (the
+ * kernel probes' task storage) each record also carries the thread's probe totals. Throws
+ * BtfError naming the field when the kernel lacks one the iterator cannot do without.
  */
-export function buildTaskIterProgram(btf: Btf): TaskIterProgram {
+export function buildTaskIterProgram(btf: Btf, opts: { taskMapFd?: number } = {}): TaskIterProgram {
   const attachBtfId = btf.find(BtfKind.FUNC, 'bpf_iter_task');
   if (attachBtfId === null) throw new BtfError('kernel has no BPF task iterator (bpf_iter_task)');
   const recordAt = -RECORD_BYTES; // the record lives on the stack, at r10 - RECORD_BYTES
   const slotAt = (slot: RecordSlot): number => recordAt + 8 * SLOT[slot];
   const missing = new Set<RecordSlot>();
-  const code: Insn[] = [];
-  const load = (base: number, offset: number, size: number, slot: RecordSlot): void => {
-    code.push([LDX_MEM | SIZE[size], R0, base, offset, 0]);
-    code.push([STX_MEM | SIZE[8], R10, R0, slotAt(slot), 0]);
+  const a = new BpfAsm();
+  const copy = (base: number, offset: number, size: number, slot: RecordSlot): void => {
+    a.load(size as 1 | 2 | 4 | 8, R0, base, offset).store(8, R10, slotAt(slot), R0);
   };
 
   // r6 = ctx->meta, r7 = ctx->task; a NULL task ends the iteration (the last call).
-  code.push([LDX_MEM | SIZE[8], R6, R1, 0, 0]);
-  code.push([LDX_MEM | SIZE[8], R7, R1, 8, 0]);
-  const exitJumps: number[] = [code.length];
-  code.push([JEQ_K, R7, 0, 0, 0]);
-  code.push([LDX_MEM | SIZE[8], R6, R6, 0, 0]); // r6 = meta->seq
-  for (let i = 0; i < RECORD_SLOTS.length; i++) code.push([ST_MEM | SIZE[8], R10, 0, recordAt + 8 * i, 0]);
+  a.load(8, R6, R1, 0).load(8, R7, R1, 8).jumpImm(Jmp.eq, R7, 0, 'exit');
+  a.load(8, R6, R6, 0); // r6 = meta->seq
+  for (let i = 0; i < RECORD_SLOTS.length; i++) a.storeImm(8, R10, recordAt + 8 * i, 0);
 
+  let stateOffset = -1;
   for (const source of TASK_FIELDS) {
     const f = locate(btf, 'task_struct', source);
     if (f === null) {
@@ -240,11 +205,12 @@ export function buildTaskIterProgram(btf: Btf): TaskIterProgram {
       continue;
     }
     if (source.slot === 'comm0') {
-      load(R7, f.offset, 8, 'comm0');
-      load(R7, f.offset + 8, 8, 'comm1');
-    } else load(R7, f.offset, f.size, source.slot);
+      copy(R7, f.offset, 8, 'comm0');
+      copy(R7, f.offset + 8, 8, 'comm1');
+    } else copy(R7, f.offset, f.size, source.slot);
+    if (source.slot === 'state') stateOffset = f.offset;
   }
-  for (const group of POINTER_GROUPS) {
+  for (const [g, group] of POINTER_GROUPS.entries()) {
     const pointer = btf.field('task_struct', group.pointer);
     const located = group.fields.map((source) => ({ source, f: pointer?.kind === BtfKind.PTR ? locate(btf, group.struct, source) : null }));
     for (const { source, f } of located) if (f === null) missing.add(source.slot);
@@ -252,23 +218,17 @@ export function buildTaskIterProgram(btf: Btf): TaskIterProgram {
       if (group.flagSlot) missing.add(group.flagSlot);
       continue;
     }
-    code.push([LDX_MEM | SIZE[8], R8, R7, pointer.offset, 0]);
-    const skip = code.length;
-    code.push([JEQ_K, R8, 0, 0, 0]);
-    if (group.flagSlot) code.push([ST_MEM | SIZE[8], R10, 0, slotAt(group.flagSlot), 1]);
-    for (const { source, f } of located) if (f !== null) load(R8, f.offset, f.size, source.slot);
-    code[skip][3] = code.length - skip - 1;
+    a.load(8, R8, R7, pointer.offset).jumpImm(Jmp.eq, R8, 0, `group${g}_end`);
+    if (group.flagSlot) a.storeImm(8, R10, slotAt(group.flagSlot), 1);
+    for (const { source, f } of located) if (f !== null) copy(R8, f.offset, f.size, source.slot);
+    a.label(`group${g}_end`);
   }
   for (const slot of ESSENTIAL) if (missing.has(slot)) throw new BtfError(`kernel BTF lacks the task field for '${slot}'`);
+  if (opts.taskMapFd !== undefined && stateOffset >= 0) emitProbeCopy(a, opts.taskMapFd, stateOffset, slotAt('offcpuDNs'), slotAt('syscalls'));
+  else missing.add('offcpuDNs').add('syscalls');
 
   // bpf_seq_write(seq, record, RECORD_BYTES)
-  code.push([ALU64_MOV_X, R1, R6, 0, 0]);
-  code.push([ALU64_MOV_X, R2, R10, 0, 0]);
-  code.push([ALU64_ADD_K, R2, 0, 0, recordAt]);
-  code.push([ALU64_MOV_K, R3, 0, 0, RECORD_BYTES]);
-  code.push([CALL, 0, 0, 0, BPF_FUNC_SEQ_WRITE]);
-  for (const at of exitJumps) code[at][3] = code.length - at - 1;
-  code.push([ALU64_MOV_K, R0, 0, 0, 0]);
-  code.push([EXIT, 0, 0, 0, 0]);
-  return { insns: encode(code), attachBtfId, missing };
+  a.mov(R1, R6).mov(R2, R10).aluImm(Alu.add, R2, recordAt).movImm(R3, RECORD_BYTES).call(Helper.seqWrite);
+  a.label('exit').movImm(R0, 0).exit();
+  return { insns: a.encode(), attachBtfId, missing };
 }

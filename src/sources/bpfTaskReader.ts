@@ -21,6 +21,16 @@ const PF_WQ_WORKER = 0x20;
 /** Task flag PF_KTHREAD: a kernel thread, whose /proc name may be longer than its 15-byte comm. */
 const PF_KTHREAD = 0x200000;
 
+/** The io columns a thread and its process share: the thread's record slot, and its process's exited threads' slot. */
+const IO_SLOTS = [
+  ['rchar', SLOT.rchar, SLOT.deadRchar],
+  ['wchar', SLOT.wchar, SLOT.deadWchar],
+  ['syscr', SLOT.syscr, SLOT.deadSyscr],
+  ['syscw', SLOT.syscw, SLOT.deadSyscw],
+  ['readBytes', SLOT.readBytes, SLOT.deadReadBytes],
+  ['writeBytes', SLOT.writeBytes, SLOT.deadWriteBytes],
+] as const;
+
 /** The user/system split the kernel last reported for a task, in ns (its prev_cputime). */
 export interface CputimeSplit {
   utimeNs: number;
@@ -112,6 +122,8 @@ export class BpfTaskReader implements TaskReader {
   private buf = new Uint8Array(1 << 20);
   private memory = emptyMemory(0);
   private closed = false;
+  /** Fill the syscalls column (syscall counting is on: the probes' counts move). */
+  countSyscalls = false;
 
   /** Loads the iterator; throws (with the kernel's reason) when it cannot. */
   constructor(calls: BpfCalls, program: TaskIterProgram, host: { clkTck: number; pageSizeBytes: number }) {
@@ -164,6 +176,7 @@ export class BpfTaskReader implements TaskReader {
     const hasSlices = !missing.has('timeslices');
     const hasUid = !missing.has('uid');
     const hasIo = !missing.has('rchar');
+    const hasOffcpu = !missing.has('offcpuDNs');
     const nsPerTick = this.nsPerTick;
     const pageBytes = this.pageBytes;
     const pageKb = pageBytes / 1024;
@@ -214,13 +227,10 @@ export class BpfTaskReader implements TaskReader {
       tasks.timeslices[row] = hasSlices ? u64(at, SLOT.timeslices) : NaN;
       tasks.vcsw[row] = u64(at, SLOT.vcsw);
       tasks.ivcsw[row] = u64(at, SLOT.ivcsw);
-      if (hasIo) {
-        tasks.rchar[row] = u64(at, SLOT.rchar);
-        tasks.wchar[row] = u64(at, SLOT.wchar);
-        tasks.syscr[row] = u64(at, SLOT.syscr);
-        tasks.syscw[row] = u64(at, SLOT.syscw);
-        tasks.readBytes[row] = u64(at, SLOT.readBytes);
-        tasks.writeBytes[row] = u64(at, SLOT.writeBytes);
+      if (hasIo) for (const [col, slot] of IO_SLOTS) tasks[col][row] = u64(at, slot);
+      if (hasOffcpu) {
+        tasks.offcpuDNs[row] = u64(at, SLOT.offcpuDNs);
+        if (this.countSyscalls) tasks.syscalls[row] = u64(at, SLOT.syscalls);
       }
       tasks.comm[row] = this.commOf(w, at, r, row, pid, tid, known ? j : -1, runNs, next);
       if (detail === 'all' || (detail !== 'none' && detail.has(tid))) tasks.wchan[row] = readWchan(pid, tid);
@@ -231,22 +241,12 @@ export class BpfTaskReader implements TaskReader {
         procs.pid[p] = pid;
         if (hasIo) {
           // /proc/PID/io: what the process's exited threads did, plus each live thread's own.
-          procs.rchar[p] = u64(at, SLOT.deadRchar);
-          procs.wchar[p] = u64(at, SLOT.deadWchar);
-          procs.syscr[p] = u64(at, SLOT.deadSyscr);
-          procs.syscw[p] = u64(at, SLOT.deadSyscw);
-          procs.readBytes[p] = u64(at, SLOT.deadReadBytes);
-          procs.writeBytes[p] = u64(at, SLOT.deadWriteBytes);
+          for (const [col, , dead] of IO_SLOTS) procs[col][p] = u64(at, dead);
           procs.cancelledWriteBytes[p] = u64(at, SLOT.deadCancelledWriteBytes);
         }
       }
       if (hasIo) {
-        procs.rchar[p] += tasks.rchar[row];
-        procs.wchar[p] += tasks.wchar[row];
-        procs.syscr[p] += tasks.syscr[row];
-        procs.syscw[p] += tasks.syscw[row];
-        procs.readBytes[p] += tasks.readBytes[row];
-        procs.writeBytes[p] += tasks.writeBytes[row];
+        for (const [col] of IO_SLOTS) procs[col][p] += tasks[col][row];
         procs.cancelledWriteBytes[p] += u64(at, SLOT.cancelledWriteBytes);
       }
       if (tid === pid) {
@@ -344,7 +344,7 @@ function readWchan(pid: number, tid: number): string | null {
 }
 
 /** The running kernel's BTF, or why it cannot be read. */
-function readKernelBtf(): Btf | string {
+export function readKernelBtf(): Btf | string {
   try {
     return Btf.parse(fs.readFileSync('/sys/kernel/btf/vmlinux'));
   } catch (err) {
@@ -357,14 +357,15 @@ export function loadBpfTaskReader(
   procRoot: string,
   calls: BpfCalls | null,
   host: { clkTck: number; pageSizeBytes: number },
+  opts: { btf?: Btf; taskMapFd?: number } = {},
 ): { reader: BpfTaskReader; reason: null } | { reader: null; reason: string } {
   if (calls === null) return { reader: null, reason: 'BPF reader needs the native addon' };
   if (procRoot !== '/proc') return { reader: null, reason: `BPF reader reads the running kernel, not --proc-root ${procRoot}` };
-  const btf = readKernelBtf();
+  const btf = opts.btf ?? readKernelBtf();
   if (typeof btf === 'string') return { reader: null, reason: btf };
   let reader: BpfTaskReader;
   try {
-    reader = new BpfTaskReader(calls, buildTaskIterProgram(btf), host);
+    reader = new BpfTaskReader(calls, buildTaskIterProgram(btf, { taskMapFd: opts.taskMapFd }), host);
   } catch (err) {
     const errno = (err as { errno?: number }).errno;
     const why = (err as Error).message;

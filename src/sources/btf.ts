@@ -266,3 +266,50 @@ export class Btf {
     return { offset, size: this.sizeOf(type), kind: this.kind(type) };
   }
 }
+
+/** One type record for encodeBtf: its kind, name, size (or referenced type id), and members/extra words. */
+export interface BtfTypeSpec {
+  kind: number;
+  name: string;
+  sizeOrType: number;
+  /** STRUCT/UNION members: name, type id, bit offset. */
+  members?: Array<[string, number, number]>;
+  /** Words after the head for other kinds (INT encoding, ARRAY elem/index/count). */
+  extra?: number[];
+}
+
+/** Encodes types (ids from 1, in order) as a little-endian BTF blob, as BPF_BTF_LOAD takes it. */
+export function encodeBtf(types: readonly BtfTypeSpec[]): Uint8Array {
+  const strings = new Map<string, number>([['', 0]]);
+  let strBytes = 1;
+  const strOff = (s: string): number => {
+    let off = strings.get(s);
+    if (off === undefined) {
+      off = strBytes;
+      strings.set(s, off);
+      strBytes += new TextEncoder().encode(s).length + 1;
+    }
+    return off;
+  };
+  const words: number[] = [];
+  for (const t of types) {
+    const vlen = t.members?.length ?? 0;
+    words.push(strOff(t.name), (t.kind << 24) | vlen, t.sizeOrType);
+    for (const [name, type, bitOffset] of t.members ?? []) words.push(strOff(name), type, bitOffset);
+    words.push(...(t.extra ?? []));
+  }
+  const typeLen = words.length * 4;
+  const out = new Uint8Array(24 + typeLen + strBytes);
+  const view = new DataView(out.buffer);
+  view.setUint16(0, BTF_MAGIC, true);
+  view.setUint8(2, 1); // version
+  view.setUint32(4, 24, true); // header length
+  view.setUint32(8, 0, true); // type section offset
+  view.setUint32(12, typeLen, true);
+  view.setUint32(16, typeLen, true); // string section offset
+  view.setUint32(20, strBytes, true);
+  words.forEach((w, i) => view.setUint32(24 + 4 * i, w >>> 0, true));
+  const encoder = new TextEncoder();
+  for (const [s, off] of strings) out.set(encoder.encode(s), 24 + typeLen + off);
+  return out;
+}

@@ -1,9 +1,13 @@
 // One sampling pass over every source → a Snapshot. Picks the task reader (the BPF task iterator
 // when the kernel and privileges allow, else the native /proc reader, else its TypeScript twin;
 // --no-bpf and --no-native skip the first ones) and times its own cost.
-import type { HostInfo, Snapshot, TaskBackend, TaskSample, TaskTable } from '../model/snapshot.js';
+import type { HostInfo, KernelSample, Snapshot, TaskBackend, TaskSample, TaskTable } from '../model/snapshot.js';
 import { loadNativeTaskReader, nativeBpfCalls, nativeHostConstants } from '../native/index.js';
-import { loadBpfTaskReader } from './bpfTaskReader.js';
+import type { BpfCalls } from '../native/index.js';
+import { loadBpfTaskReader, readKernelBtf } from './bpfTaskReader.js';
+import type { BpfTaskReader } from './bpfTaskReader.js';
+import type { Btf } from './btf.js';
+import { KernelProbes } from './kernelProbes.js';
 import { readDiskstats } from './diskstats.js';
 import { readHostInfo, readUptimeS } from './host.js';
 import { readLoadAvg } from './loadavg.js';
@@ -52,41 +56,182 @@ export interface SamplerOptions {
   noNative?: boolean;
   /** Read /proc even where the BPF task iterator would work. */
   noBpf?: boolean;
+  /** Attach no kernel probes (the eBPF tier's tracepoint programs). */
+  noProbes?: boolean;
+  /** Count syscalls (a probe on every syscall: it slows them all while on). */
+  syscalls?: boolean;
+}
+
+/** kernel.reason on the eBPF tier while syscalls are not counted. */
+const SYSCALLS_OFF = 'syscall counting off (--syscalls)';
+
+/** Why the probes are not attached when attaching them failed with `err`. */
+function probesFailure(err: unknown): string {
+  const e = err as Error & { errno?: number };
+  return e.errno === 1 ? 'kernel probes need root (CAP_BPF and CAP_PERFMON): run as root for off-CPU states and softirq time' : `kernel probes not attached: ${e.message}`;
+}
+
+/**
+ * The BPF side of sampling: the task iterator reader and the kernel probes it copies thread totals
+ * from. Probes and syscall counting can be turned off and on while sampling (keys K and c).
+ */
+class BpfTier {
+  reader: BpfTaskReader;
+  probes: KernelProbes | null;
+  /** Why the probes are not attached, while they are not. */
+  probesReason: string | null;
+  /** Why syscall counting could not be turned on, when it could not. */
+  syscallsFailure: string | null = null;
+
+  private constructor(
+    private readonly calls: BpfCalls,
+    private readonly btf: Btf,
+    private readonly constants: { clkTck: number; pageSizeBytes: number },
+    reader: BpfTaskReader,
+    probes: KernelProbes | null,
+    probesReason: string | null,
+  ) {
+    this.reader = reader;
+    this.probes = probes;
+    this.probesReason = probesReason;
+  }
+
+  /** Loads the reader and (unless `noProbes`) the probes; or says why the reader cannot load. */
+  static open(procRoot: string, opts: SamplerOptions, constants: { clkTck: number; pageSizeBytes: number } | null): BpfTier | string {
+    if (opts.noNative) return 'disabled by --no-native';
+    if (opts.noBpf) return 'BPF reader disabled by --no-bpf';
+    const bpf = nativeBpfCalls();
+    if (bpf.calls === null || constants === null) return bpf.reason ?? 'BPF needs the native addon';
+    if (procRoot !== '/proc') return `BPF reads the running kernel, not --proc-root ${procRoot}`;
+    const btf = readKernelBtf();
+    if (typeof btf === 'string') return btf;
+    let probes: KernelProbes | null = null;
+    let probesReason: string | null = opts.noProbes ? 'kernel probes disabled by --no-probes' : null;
+    if (!opts.noProbes) {
+      try {
+        probes = KernelProbes.attach(bpf.calls, btf);
+      } catch (err) {
+        probesReason = probesFailure(err);
+      }
+    }
+    const loaded = loadBpfTaskReader(procRoot, bpf.calls, constants, { btf, taskMapFd: probes?.taskMapFd });
+    if (loaded.reader === null) {
+      probes?.close();
+      return loaded.reason;
+    }
+    return new BpfTier(bpf.calls, btf, constants, loaded.reader, probes, probesReason);
+  }
+
+  /** Attaches or detaches the probes (the reader is rebuilt to copy their totals, or not); why not, or null. */
+  setProbes(on: boolean): string | null {
+    if (on === (this.probes !== null)) return null;
+    let probes: KernelProbes | null = null;
+    if (on) {
+      try {
+        probes = KernelProbes.attach(this.calls, this.btf);
+      } catch (err) {
+        return probesFailure(err);
+      }
+    }
+    const loaded = loadBpfTaskReader('/proc', this.calls, this.constants, { btf: this.btf, taskMapFd: probes?.taskMapFd });
+    if (loaded.reader === null) {
+      probes?.close();
+      return loaded.reason;
+    }
+    this.reader.close();
+    this.probes?.close();
+    this.reader = loaded.reader;
+    this.probes = probes;
+    this.probesReason = on ? null : 'kernel probes turned off (K)';
+    return null;
+  }
+
+  /** Turns syscall counting on or off; why it cannot, or null. */
+  setSyscalls(on: boolean): string | null {
+    if (!this.probes) return on ? `syscall counting needs the kernel probes: ${this.probesReason ?? 'not attached'}` : null;
+    try {
+      this.probes.setSyscalls(on);
+    } catch (err) {
+      return `syscall counting failed: ${(err as Error).message}`;
+    }
+    this.reader.countSyscalls = on;
+    return null;
+  }
+
+  /** The kernel tier's part of a snapshot. */
+  sample(): KernelSample {
+    if (!this.probes) return { tier: 'proc', reason: this.probesReason, counters: null, syscalls: false };
+    const syscalls = this.probes.syscalls;
+    return { tier: 'ebpf', reason: syscalls ? null : (this.syscallsFailure ?? SYSCALLS_OFF), counters: this.probes.read(), syscalls, syscallProbeNs: this.probes.syscallProbeNs };
+  }
+
+  /** Closes the reader and detaches the probes. */
+  close(): void {
+    this.reader.close();
+    this.probes?.close();
+  }
 }
 
 /** Reads snapshots from a proc root; one instance keeps the readers' open files between passes. */
 export class Sampler {
   readonly host: HostInfo;
   private readonly procRoot: string;
-  private readonly reader: TaskReader;
+  /** The BPF tier when it loaded; else the /proc reader below does all the work. */
+  private readonly bpf: BpfTier | null;
+  private readonly procReader: TaskReader | null;
   private readonly backendReason: string | null;
+  /** kernel.reason when there is no BPF tier. */
+  private readonly noTierReason: string;
   private readonly processInfo: ProcessInfoCache;
   private readonly userNames = readPasswd();
 
   constructor(opts: SamplerOptions = {}) {
     this.procRoot = opts.procRoot ?? '/proc';
     const constants = nativeHostConstants();
-    const reasons: string[] = [];
+    const tier = BpfTier.open(this.procRoot, opts, constants);
+    this.bpf = typeof tier === 'string' ? null : tier;
+    const reasons: string[] = typeof tier === 'string' ? [tier] : [];
     let reader: TaskReader | null = null;
-    if (opts.noNative) reasons.push('disabled by --no-native');
-    else {
-      if (opts.noBpf) reasons.push('BPF reader disabled by --no-bpf');
-      else {
-        const bpf = nativeBpfCalls();
-        const loaded = loadBpfTaskReader(this.procRoot, constants && bpf.calls, constants ?? { clkTck: 100, pageSizeBytes: 4096 });
-        reader = loaded.reader;
-        if (loaded.reason !== null) reasons.push(bpf.calls === null ? bpf.reason : loaded.reason);
-      }
-      if (reader === null) {
-        const loaded = loadNativeTaskReader(this.procRoot);
-        reader = loaded.reader;
-        if (loaded.reason !== null) reasons.push(loaded.reason);
-      }
+    if (this.bpf === null && !opts.noNative) {
+      const loaded = loadNativeTaskReader(this.procRoot);
+      reader = loaded.reader;
+      if (loaded.reason !== null) reasons.push(loaded.reason);
     }
-    this.reader = reader ?? new TsTaskReader(this.procRoot);
+    this.procReader = this.bpf ? null : (reader ?? new TsTaskReader(this.procRoot));
     this.backendReason = reasons.length > 0 ? reasons.join('; ') : null;
+    this.noTierReason = typeof tier === 'string' && /needs root/.test(tier) ? 'kernel probes need root (CAP_BPF and CAP_PERFMON): run as root for off-CPU states and softirq time' : `no kernel probes: ${typeof tier === 'string' ? tier : ''}`;
+    if (opts.syscalls && this.bpf) this.bpf.syscallsFailure = this.bpf.setSyscalls(true);
     this.host = readHostInfo(this.procRoot, constants);
     this.processInfo = new ProcessInfoCache(this.procRoot);
+  }
+
+  /** The task reader in use now. */
+  private get reader(): TaskReader {
+    return this.bpf?.reader ?? this.procReader!;
+  }
+
+  /** True while syscall counting is on. */
+  get syscalls(): boolean {
+    return this.bpf?.probes?.syscalls ?? false;
+  }
+
+  /** Turns syscall counting on or off; returns why it cannot, or null. */
+  setSyscalls(on: boolean): string | null {
+    if (!this.bpf) return on ? `syscall counting needs the kernel probes: ${this.noTierReason}` : null;
+    const why = this.bpf.setSyscalls(on);
+    this.bpf.syscallsFailure = null;
+    return why;
+  }
+
+  /** True while the kernel probes are attached. */
+  get probesOn(): boolean {
+    return this.bpf?.probes != null;
+  }
+
+  /** Attaches or detaches the kernel probes; returns why it cannot, or null. */
+  setProbes(on: boolean): string | null {
+    if (!this.bpf) return on ? this.noTierReason : null;
+    return this.bpf.setProbes(on);
   }
 
   /** Which task reader is in use. */
@@ -112,6 +257,7 @@ export class Sampler {
     const softnet = readSoftnet(root);
     const uptimeS = readUptimeS(root);
     const taskSample: TaskSample = this.reader.read(detail);
+    const kernel: KernelSample = this.bpf ? this.bpf.sample() : { tier: 'proc', reason: this.noTierReason, counters: null, syscalls: false };
     this.processInfo.fill(taskSample.procs, taskSample.tasks);
     const blockedStacks = readBlockedDetail(root, taskSample.tasks);
     const userNames: Record<number, string> = {};
@@ -136,6 +282,7 @@ export class Sampler {
       diskstats,
       netdev,
       softnet,
+      kernel,
       sampler: {
         backend: this.reader.backend,
         backendReason: this.backendReason,
@@ -145,8 +292,9 @@ export class Sampler {
     };
   }
 
-  /** Releases the reader's open files. */
+  /** Releases the reader's open files and detaches the kernel probes. */
   close(): void {
-    this.reader.close();
+    this.bpf?.close();
+    this.procReader?.close();
   }
 }

@@ -19,7 +19,7 @@ import { Recorder } from '../store/recorder.js';
 import { Timeline } from '../store/timeline.js';
 import type { Moment, SnapshotStore } from '../store/timeline.js';
 import { parseTimeSpec } from '../store/timeSpec.js';
-import { columnsFor, fitColumns, sortColumn } from './columns.js';
+import { columnsFor, fitColumns, sortColumn, unavailableColumns } from './columns.js';
 import { configPath, loadSettings, saveSettings } from './config.js';
 import { fmtClock, fmtDuration } from './format.js';
 import { DeviceHistory, ThreadHistory } from './history.js';
@@ -35,7 +35,7 @@ import { adaptToColors } from './style.js';
 
 /** How to start the TUI: sampling this machine, or replaying a recording. */
 export type TuiOptions =
-  | { kind: 'live'; procRoot: string; noNative: boolean; noBpf: boolean; intervalMs: number | null; historyMb: number }
+  | { kind: 'live'; procRoot: string; noNative: boolean; noBpf: boolean; noProbes: boolean; syscalls: boolean; intervalMs: number | null; historyMb: number }
   | { kind: 'replay'; reader: RecordingReader; intervalMs: number | null };
 
 /** TERM values whose terminfo the blessed family mis-parses, and what to use instead. */
@@ -100,7 +100,7 @@ export function runTui(opts: TuiOptions): Promise<number> {
     if (opts.intervalMs !== null) state.intervalMs = opts.intervalMs;
     const live = opts.kind === 'live';
 
-    const sampler = live ? new Sampler({ procRoot: opts.procRoot, noNative: opts.noNative, noBpf: opts.noBpf }) : null;
+    const sampler = live ? new Sampler({ procRoot: opts.procRoot, noNative: opts.noNative, noBpf: opts.noBpf, noProbes: opts.noProbes, syscalls: opts.syscalls }) : null;
     const kept = live ? new History({ capBytes: opts.historyMb * 1024 * 1024 }) : null;
     const store: SnapshotStore = opts.kind === 'replay' ? opts.reader : kept!;
     const timeline = new Timeline(store);
@@ -149,10 +149,11 @@ export function runTui(opts: TuiOptions): Promise<number> {
 
     /** Shows a derived moment: the frame, its hints, and what is tracked across frames. */
     const show = (moment: Moment | { frame: Frame; hints: Hint[] }, snapshot: Snapshot | null, continuous: boolean): void => {
+      const previous = continuous ? frame : null;
       frame = moment.frame;
       hints = moment.hints;
       shownSnapshot = snapshot;
-      since = trackStateSince(continuous ? since : new Map(), frame);
+      since = trackStateSince(previous ? since : new Map(), frame, previous);
       if (continuous) {
         threadHistory.add(frame);
         deviceHistory.add(frame);
@@ -189,7 +190,7 @@ export function runTui(opts: TuiOptions): Promise<number> {
       const model: ScreenModel = {
         frame,
         rows,
-        columns: fitColumns(state.listMode, state.hiddenColumns, width),
+        columns: fitColumns(state.listMode, [...state.hiddenColumns, ...unavailableColumns(frame)], width),
         allColumns: columnsFor(state.listMode),
         since,
         history: threadHistory,
@@ -361,6 +362,18 @@ export function runTui(opts: TuiOptions): Promise<number> {
           } catch (err) {
             state = { ...state, message: `cannot record: ${(err as Error).message}` };
           }
+          return;
+        }
+        case 'syscalls': {
+          const on = !sampler!.syscalls;
+          const why = sampler!.setSyscalls(on);
+          state = { ...state, message: why ?? (on ? 'counting syscalls (every syscall on the machine now costs more: c stops)' : 'syscall counting off') };
+          return;
+        }
+        case 'probes': {
+          const on = !sampler!.probesOn;
+          const why = sampler!.setProbes(on);
+          state = { ...state, message: why ?? (on ? 'kernel probes on' : 'kernel probes off (K turns them back on)') };
           return;
         }
         case 'saveHistory': {

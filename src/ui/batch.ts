@@ -2,7 +2,7 @@
 // interval, like `top -b`. Names are escaped; no colour, no cursor movement.
 import type { Hint } from '../hints/types.js';
 import type { Frame } from '../model/frame.js';
-import { fitColumns, sortColumn } from './columns.js';
+import { fitColumns, sortColumn, unavailableColumns } from './columns.js';
 import { headerLines } from './panels/header.js';
 import { tableLines } from './panels/table.js';
 import { safeName } from './format.js';
@@ -16,7 +16,7 @@ export function batchText(frame: Frame, hints: readonly Hint[], state: UiState, 
   const rows = buildRows(frame, state, (r) => col.value(r));
   annotateHints(rows, hints);
   const header = headerLines(frame, width, 30).map((l) => stripTags(clipTagged(l, width)));
-  const table = tableLines(fitColumns(state.listMode, state.hiddenColumns, width), rows, state.sort, -1, 0, width, rows.length + 1).map(stripTags);
+  const table = tableLines(fitColumns(state.listMode, [...state.hiddenColumns, ...unavailableColumns(frame)], width), rows, state.sort, -1, 0, width, rows.length + 1).map(stripTags);
   const hintLines = hints.map((h) => `${h.severity.toUpperCase()}: ${safeName(h.message)}`.slice(0, width));
   return [`whytop ${frame.time}  interval ${frame.interval_s.toFixed(2)}s  ${frame.sampler.backend} reader`, ...header, ...hintLines, '', ...table.map((l) => l.trimEnd()), '', ''].join('\n');
 }

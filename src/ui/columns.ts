@@ -2,6 +2,7 @@
 // terminal is too narrow. Meanings come from the metric catalog.
 import { classifyThread } from '../hints/workloadClass.js';
 import { rwSyscallsPerSec } from '../model/frame.js';
+import type { Frame } from '../model/frame.js';
 import { metric } from '../model/metrics.js';
 import type { ListRow, SortValue } from './rows.js';
 import type { ListMode } from './state.js';
@@ -105,6 +106,9 @@ export const COLUMNS: readonly Column[] = [
   num('usr', 'USR%', 5, 45, 'user_pct', fmtPct),
   num('sys', 'SYS%', 5, 56, 'system_pct', fmtPct),
   num('wait', 'WAIT%', 5, 85, 'runq_wait_pct', fmtPct),
+  num('dpct', 'D%', 5, 84, 'offcpu_d_pct', fmtPct),
+  num('spct', 'S%', 5, 34, 'offcpu_s_pct', fmtPct),
+  num('sysc', 'SYSC/s', 6, 67, 'syscalls_per_s', fmtCount),
   num('vcsw', 'VCSW/s', 6, 66, 'vcsw_per_s', fmtCount),
   num('ivcsw', 'ICSW/s', 6, 65, 'ivcsw_per_s', fmtCount),
   {
@@ -151,6 +155,17 @@ export function columnsFor(mode: ListMode): Column[] {
 
 /** Room the command column keeps before other columns are dropped (the tree needs more for its drawing). */
 const COMMAND_MIN = { threads: 24, processes: 28, tree: 40 } as const;
+
+/**
+ * Columns whose data this frame's kernel tier does not have (their cells would all read '-'): the
+ * off-CPU sleep split without the kernel probes, syscalls/s without syscall counting.
+ */
+export function unavailableColumns(frame: Frame | null): string[] {
+  const out: string[] = [];
+  if (frame?.kernel.tier !== 'ebpf') out.push('dpct', 'spct');
+  if (frame?.system.syscalls_per_s == null) out.push('sysc');
+  return out;
+}
 
 /** The columns that fit in `width`: hidden ones removed, then the lowest priority dropped first. */
 export function fitColumns(mode: ListMode, hidden: readonly string[], width: number): Column[] {

@@ -37,7 +37,9 @@ export type Effect =
   | { type: 'goto'; spec: string }
   | { type: 'hintStart'; dir: 1 | -1 }
   | { type: 'record' }
-  | { type: 'saveHistory' };
+  | { type: 'saveHistory' }
+  | { type: 'syscalls' }
+  | { type: 'probes' };
 
 /** Result of one key. */
 export interface KeyResult {
@@ -68,6 +70,8 @@ export const KEY_HELP: ReadonlyArray<[string, string]> = [
   ['n N', 'paused or replaying: next / previous sample where a hint starts'],
   ['R W', 'live: start / stop recording to a file; write the kept history to a file'],
   ['+ -', 'longer / shorter sampling interval'],
+  ['c', 'live, as root: count syscalls per thread and CPU on / off (slows every syscall on the machine while on)'],
+  ['K', 'live, as root: kernel probes (off-CPU D/S split, switches per CPU, softirq time) off / on'],
   ['k F9', "send a signal to the selected row's process (asks first)"],
   ['F7 F8', 'nice -1 (higher priority) / nice +1 for the selected thread (or all threads of a process)'],
   ['arrows PgUp PgDn Home End', 'move the selection'],
@@ -329,6 +333,10 @@ export function handleKey(state: UiState, key: string, ctx: KeyContext): KeyResu
       const intervalMs = nextInterval(s.intervalMs, key === '+');
       return done({ ...s, intervalMs, message: `interval ${intervalMs / 1000}s` }, { type: 'interval' }, { type: 'persist' });
     }
+    case 'c':
+      return ctx.live ? done(s, { type: 'syscalls' }) : done({ ...s, message: 'syscall counting is for live sampling, not recordings' });
+    case 'K':
+      return ctx.live ? done(s, { type: 'probes' }) : done({ ...s, message: 'kernel probes are for live sampling, not recordings' });
     case 'k':
     case 'f9':
       if (!ctx.live) return done({ ...s, message: 'signals are for live processes, not recordings' });

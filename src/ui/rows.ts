@@ -36,6 +36,8 @@ export function annotateHints(rows: ListRow[], hints: readonly Hint[]): void {
     if (h.subject.kind === 'thread') keep(threads, h.subject.id, h.severity);
     if (h.subject.kind === 'process') keep(processes, h.subject.id, h.severity);
   }
+  // Rows come from buildRows unmarked: without hints about threads or processes there is nothing to do.
+  if (threads.size === 0 && processes.size === 0) return;
   for (const row of rows) {
     row.hint = row.kind === 'thread' ? threads.get(row.key) ?? (row.process ? processes.get(row.process.pid) : undefined) : processes.get(row.key);
   }
@@ -69,27 +71,42 @@ export function rowTexts(row: ListRow): string[] {
 
 /** Rows of every thread, each with its process. */
 function threadRows(frame: Frame, byPid: Map<number, ProcessFrame>): ListRow[] {
-  return frame.threads.map((t) => ({ key: t.tid, kind: 'thread', thread: t, process: byPid.get(t.pid) ?? null, states: t.state, treePrefix: '' }));
+  const rows: ListRow[] = new Array(frame.threads.length);
+  let process = null as ProcessFrame | null;
+  for (let i = 0; i < rows.length; i++) {
+    const t = frame.threads[i];
+    // Threads of a process come one after another: look it up once per run.
+    if (process?.pid !== t.pid) process = byPid.get(t.pid) ?? null;
+    rows[i] = { key: t.tid, kind: 'thread', thread: t, process, states: t.state, treePrefix: '', hint: undefined };
+  }
+  return rows;
 }
 
 /** Rows of every process, each with its main thread and its threads' states. */
 function processRows(frame: Frame, threadsByPid: Map<number, ThreadFrame[]>): ListRow[] {
   return frame.processes.map((p) => {
     const own = threadsByPid.get(p.pid) ?? [];
-    return { key: p.pid, kind: 'process', thread: own.find((t) => t.tid === p.pid) ?? own[0] ?? null, process: p, states: own.map((t) => t.state).join(''), treePrefix: '' };
+    return { key: p.pid, kind: 'process', thread: own.find((t) => t.tid === p.pid) ?? own[0] ?? null, process: p, states: own.map((t) => t.state).join(''), treePrefix: '', hint: undefined };
   });
 }
 
 /** Sorts rows in place by a column's value: nulls last whatever the direction, ties by key. */
 export function sortRows(rows: ListRow[], sort: SortSpec, value: (row: ListRow) => SortValue): void {
-  const keyed = rows.map((row) => ({ row, v: value(row) }));
+  // Values may be numbers, strings or null: an array made generic up front keeps its element kind.
+  const values: SortValue[] = new Array(rows.length).fill(null);
+  for (let i = 0; i < rows.length; i++) values[i] = value(rows[i]);
+  const keys = rows.map((row) => row.key);
   const dir = sort.descending ? -1 : 1;
-  keyed.sort((a, b) => {
-    if (a.v === null || b.v === null) return a.v === b.v ? a.row.key - b.row.key : a.v === null ? 1 : -1;
-    const cmp = typeof a.v === 'number' && typeof b.v === 'number' ? a.v - b.v : String(a.v).localeCompare(String(b.v));
-    return cmp !== 0 ? cmp * dir : a.row.key - b.row.key;
+  const order = rows.map((_, i) => i);
+  order.sort((i, j) => {
+    const a = values[i];
+    const b = values[j];
+    if (a === null || b === null) return a === b ? keys[i] - keys[j] : a === null ? 1 : -1;
+    const cmp = typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b));
+    return cmp !== 0 ? cmp * dir : keys[i] - keys[j];
   });
-  for (let i = 0; i < rows.length; i++) rows[i] = keyed[i].row;
+  const sorted = order.map((i) => rows[i]);
+  for (let i = 0; i < rows.length; i++) rows[i] = sorted[i];
 }
 
 /** True when a row passes the user, state and text filters. */
@@ -106,17 +123,18 @@ function passes(row: ListRow, state: UiState, textFilter: ((text: string) => boo
  */
 export function buildRows(frame: Frame, state: UiState, value: (row: ListRow) => SortValue): ListRow[] {
   const byPid = new Map(frame.processes.map((p) => [p.pid, p]));
+  const textFilter = compileFilter(state.filter);
+  if (state.listMode === 'threads') {
+    const all = threadRows(frame, byPid);
+    const rows = state.userFilter === null && !state.stateFilter && !textFilter ? all : all.filter((r) => passes(r, state, textFilter));
+    sortRows(rows, state.sort, value);
+    return rows;
+  }
   const threadsByPid = new Map<number, ThreadFrame[]>();
   for (const t of frame.threads) {
     let list = threadsByPid.get(t.pid);
     if (!list) threadsByPid.set(t.pid, (list = []));
     list.push(t);
-  }
-  const textFilter = compileFilter(state.filter);
-  if (state.listMode === 'threads') {
-    const rows = threadRows(frame, byPid).filter((r) => passes(r, state, textFilter));
-    sortRows(rows, state.sort, value);
-    return rows;
   }
   const procs = processRows(frame, threadsByPid);
   if (state.listMode === 'processes') {
@@ -163,7 +181,7 @@ function treeRows(
       const kids = children.get(row.key) ?? [];
       threads.forEach((t, j) => {
         const lastThread = j === threads.length - 1 && kids.length === 0;
-        out.push({ key: t.tid, kind: 'thread', thread: t, process: row.process, states: t.state, treePrefix: nextIndent + (lastThread ? '└─ ' : '├─ ') });
+        out.push({ key: t.tid, kind: 'thread', thread: t, process: row.process, states: t.state, treePrefix: nextIndent + (lastThread ? '└─ ' : '├─ '), hint: undefined });
       });
       walk(kids, nextIndent);
     });

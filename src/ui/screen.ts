@@ -7,7 +7,7 @@ import type { Column } from './columns.js';
 import { safeName } from './format.js';
 import type { DeviceHistory, ThreadHistory } from './history.js';
 import { ioView } from './panels/io.js';
-import { headerLines } from './panels/header.js';
+import { headerHeight, headerLines } from './panels/header.js';
 import type { Hint } from '../hints/types.js';
 import { confirmLines, detailLines, helpLines, pickerLines, severityTone, whyLines } from './panels/overlays.js';
 import { tableLines } from './panels/table.js';
@@ -49,7 +49,7 @@ function hintsLine(hints: readonly Hint[]): string {
 
 /** Rows the main list has room for under the header at this size. */
 export function listHeight(frame: Frame | null, width: number, height: number): number {
-  const header = frame ? headerLines(frame, width, height).length + 1 : 0;
+  const header = frame ? headerHeight(frame, width, height) + 1 : 0;
   return Math.max(1, height - header - 1 - 1);
 }
 

@@ -31,6 +31,8 @@ describe('whytop command line', () => {
       [['dump', '--format', 'xml'], /--format must be jsonl or csv/],
       [['dump', '--section', 'bogus'], /--section must be one of/],
       [['frobnicate'], /unknown command 'frobnicate'/],
+      [['serve', '--listen', '9947'], /--listen wants ADDR:PORT/],
+      [['serve', '--top', '0'], /--top must be an integer ≥ 1/],
     ];
     for (const [args, message] of cases) {
       const r = run(args);

@@ -16,9 +16,11 @@ function quiet(): Frame {
     [thread(1, 1, { comm: 'init' }), thread(10, 10, { comm: 'app', cpu_pct: 3, user_pct: 2, system_pct: 1, vcsw_per_s: 20 }), thread(14, 14, { comm: 'ksoftirqd/0', state: 'S' })],
     [proc(1, { comm: 'init' }), proc(10, { comm: 'app', rss_bytes: 200e6, vsz_bytes: 800e6, rchar_per_s: 1000, read_bytes_per_s: 0 })],
   );
-  f.cpus = [{ cpu: 0, user_pct: 5, nice_pct: 0, system_pct: 2, irq_pct: 0, softirq_pct: 0.5, iowait_pct: 0, steal_pct: 0, idle_pct: 92.5 }];
+  f.cpus = [{ cpu: 0, user_pct: 5, nice_pct: 0, system_pct: 2, irq_pct: 0, softirq_pct: 0.5, iowait_pct: 0, steal_pct: 0, idle_pct: 92.5, ctxsw_per_s: null, syscalls_per_s: null }];
   f.cpu_total = { ...f.cpus[0] };
   delete (f.cpu_total as { cpu?: number }).cpu;
+  delete (f.cpu_total as { ctxsw_per_s?: number | null }).ctxsw_per_s;
+  delete (f.cpu_total as { syscalls_per_s?: number | null }).syscalls_per_s;
   f.system = { ...f.system, runnable_waiting: 0, procs_running: 1 };
   f.threads_by_state = { R: 0, S: 3, D: 0, Z: 0, T: 0, I: 0 };
   f.memory = { ...f.memory, total_bytes: 16 * GIB, free_bytes: 8 * GIB, available_bytes: 12 * GIB, page_cache_bytes: 3 * GIB, dirty_bytes: 1e6, writeback_bytes: 0 };
@@ -30,7 +32,7 @@ function quiet(): Frame {
   f.disks = [{ name: 'sda', reads_per_s: 10, writes_per_s: 20, read_bytes_per_s: 40960, write_bytes_per_s: 81920, await_ms: 2, queue_depth: 0.1, busy_pct: 5 }];
   f.nets = [{ name: 'eth0', loopback: false, rx_packets_per_s: 100, tx_packets_per_s: 100, rx_bytes_per_s: 1e5, tx_bytes_per_s: 1e5, rx_errors_per_s: 0, tx_errors_per_s: 0, rx_drops_per_s: 0, tx_drops_per_s: 0 }];
   f.softnet = [{ cpu: 0, processed_per_s: 100, dropped_per_s: 0, squeezed_per_s: 0 }, { cpu: 1, processed_per_s: 100, dropped_per_s: 0, squeezed_per_s: 0 }];
-  f.cpus.push({ cpu: 1, user_pct: 2, nice_pct: 0, system_pct: 1, irq_pct: 0, softirq_pct: 0.5, iowait_pct: 0, steal_pct: 0, idle_pct: 96.5 });
+  f.cpus.push({ cpu: 1, user_pct: 2, nice_pct: 0, system_pct: 1, irq_pct: 0, softirq_pct: 0.5, iowait_pct: 0, steal_pct: 0, idle_pct: 96.5, ctxsw_per_s: null, syscalls_per_s: null });
   f.softirq_cpus = [0, 1];
   f.softirqs = { NET_RX: [10, 10], TIMER: [100, 100] };
   return f;

@@ -9,7 +9,7 @@ import { Sampler } from '../../src/sources/sampler.js';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/proc/threads');
 /** Containers whose keys come from the data. */
-const DYNAMIC = new Set(['threads_by_state', 'softirqs', 'pressure']);
+const DYNAMIC = new Set(['threads_by_state', 'softirqs', 'softirq_time_pct', 'pressure']);
 
 /** Catalog-style paths of every leaf of a frame. */
 function paths(value: unknown, prefix: string, out: Set<string>): Set<string> {

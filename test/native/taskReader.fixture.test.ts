@@ -145,7 +145,7 @@ describe('native task reader on fixture trees', () => {
     expect(row).toEqual({
       tid: 42, pid: 42, ppid: 1, starttimeTicks: 777, utimeTicks: 13, stimeTicks: 14, minflt: 11, majflt: 12, processor: 3,
       priority: -51, nice: -5, vsizeBytes: 2 ** 40, rssPages: 99, runNs: 123456789, waitNs: 987654321, timeslices: 42,
-      vcsw: 17, ivcsw: 18, rchar: 11, wchar: 22, syscr: 33, syscw: 44, readBytes: 55, writeBytes: 66,
+      vcsw: 17, ivcsw: 18, rchar: 11, wchar: 22, syscr: 33, syscw: 44, readBytes: 55, writeBytes: 66, offcpuDNs: NaN, syscalls: NaN,
     });
     expect(t.wchan).toEqual(['do_epoll_wait']);
     const p = s.procs;

@@ -11,6 +11,8 @@ import type { UiState } from '../../src/ui/state.js';
 import { clipTagged, padTagged, stripTags, taggedWidth } from '../../src/ui/tagged.js';
 import { esc, paint } from '../../src/ui/style.js';
 import { DeviceHistory, ThreadHistory } from '../../src/ui/history.js';
+import { headerHeight, headerLines } from '../../src/ui/panels/header.js';
+import { carriedOver, trackStateSince } from '../../src/model/threadState.js';
 import { frameWith, proc, thread } from '../model/frameBuilder.js';
 
 const F = frameWith(
@@ -160,5 +162,55 @@ describe('screen', () => {
     }
     const tiny = renderScreen(model(30), s0, 30, 8).map(stripTags);
     expect(tiny[0]).toMatch(/terminal too small/);
+  });
+});
+
+describe('header', () => {
+  it('knows its height without drawing, for any CPU count and size', () => {
+    for (const n of [0, 1, 2, 7, 64]) {
+      const cpus = Array.from({ length: n }, (_, cpu) => ({ ...F.cpus[0], cpu }));
+      for (const [w, h] of [[40, 10], [80, 24], [109, 30], [110, 30], [160, 48], [250, 60]]) {
+        expect(headerHeight({ ...F, cpus }, w, h)).toBe(headerLines({ ...F, cpus }, w, h).length);
+      }
+    }
+  });
+});
+
+describe('tracking threads across frames', () => {
+  // Frames as derive makes them: an idle thread is the same object in the next frame.
+  const idle = thread(1, 1, { comm: 'idle' });
+  const f1 = { ...F, time: '2026-11-26T00:00:00.000Z', threads: [idle, thread(2, 1, { cpu_pct: 10, state: 'R' }), thread(3, 1)] };
+  const f2 = { ...F, time: '2026-11-26T00:00:01.000Z', threads: [idle, thread(2, 1, { cpu_pct: 30, state: 'R' }), thread(4, 1, { comm: 'new' })] };
+  const f3 = { ...F, time: '2026-11-26T00:00:02.000Z', threads: [idle, thread(2, 1, { state: 'S' }), f2.threads[2]] };
+
+  it('finds the thread objects carried over from the previous frame', () => {
+    expect([...carriedOver(null, f1)]).toEqual([-1, -1, -1]);
+    expect([...carriedOver(f1, f2)]).toEqual([0, -1, -1]);
+    expect([...carriedOver(f2, f3)]).toEqual([0, -1, 2]);
+    expect([...carriedOver(f3, { ...f3, threads: [idle, f3.threads[2]] })]).toEqual([0, 2]);
+  });
+
+  it('keeps when each thread entered its state, forgetting threads that left', () => {
+    let since = trackStateSince(new Map(), f1, null);
+    since = trackStateSince(since, f2, f1);
+    expect([...since.keys()].sort()).toEqual([1, 2, 4]);
+    expect(since.get(1)).toMatchObject({ group: 'S', sinceMs: Date.parse(f1.time), atLeast: true });
+    expect(since.get(4)).toMatchObject({ group: 'S', sinceMs: Date.parse(f2.time), atLeast: true });
+    since = trackStateSince(since, f3, f2);
+    expect(since.get(2)).toMatchObject({ group: 'S', sinceMs: Date.parse(f3.time), atLeast: false });
+    expect(since.get(1)?.sinceMs).toBe(Date.parse(f1.time));
+  });
+
+  it('keeps each thread\'s last values, oldest first, and forgets threads that left', () => {
+    const history = new ThreadHistory(2);
+    for (const f of [f1, f2, f3]) history.add(f);
+    expect(history.get(1)?.cpu_pct).toEqual([0, 0]);
+    expect(history.get(2)?.cpu_pct).toEqual([30, 0]);
+    expect(history.get(4)?.rwsc_per_s).toEqual([null, null]);
+    expect(history.get(3)).toBeNull();
+    // A reused tid with another name is another thread: its past starts over.
+    history.add({ ...f3, threads: [thread(3, 1, { cpu_pct: 7 })] });
+    expect(history.get(3)?.cpu_pct).toEqual([7]);
+    expect(history.get(1)).toBeNull();
   });
 });

@@ -25,7 +25,11 @@ function parseList(lines: string[]): { header: string[]; rows: Array<Record<stri
   // The status bar always reaches the right edge: its length is the terminal's width.
   const width = Math.max(...lines.map((l) => l.length));
   const mode = /\bTID\b/.test(headerLine) ? 'threads' : /[├└]─/.test(lines.join('\n')) ? 'tree' : 'processes';
-  const columns = fitColumns(mode, initialState(1000).hiddenColumns, width);
+  // Columns the kernel tier cannot fill are left out by whytop (columns.ts unavailableColumns): the
+  // ones whose header is not on screen are treated as hidden (dropped for width, it is the same).
+  const onScreen = new Set(headerLine.split(/\s+/).map((h) => h.replace(/[▼▲]$/, '')));
+  const absent = Object.entries({ dpct: 'D%', spct: 'S%', sysc: 'SYSC/s' }).filter(([, h]) => !onScreen.has(h)).map(([id]) => id);
+  const columns = fitColumns(mode, [...initialState(1000).hiddenColumns, ...absent], width);
   const widths = columnWidths(columns, width);
   const spans: Array<[number, number]> = [];
   let x = 0;

@@ -29,7 +29,7 @@ function dominantSoftirq(frame: Frame, index: number): { type: string; perSec: n
 function ksoftirqdByCpu(frame: Frame): Map<number, number | null> {
   const out = new Map<number, number | null>();
   for (const t of frame.threads) {
-    const m = /^ksoftirqd\/(\d+)$/.exec(t.comm);
+    const m = t.comm.startsWith('ksoftirqd/') ? /^ksoftirqd\/(\d+)$/.exec(t.comm) : null;
     if (m) out.set(Number(m[1]), t.cpu_pct);
   }
   return out;
@@ -40,13 +40,14 @@ const softirqHigh: HintRule = {
   reads: ['cpus[].softirq_pct', 'softirqs.*', 'threads[].cpu_pct'],
   minFrames: 2,
   evaluate(frame, t) {
-    const kd = ksoftirqdByCpu(frame);
+    let kd: Map<number, number | null> | null = null;
     const out: Finding[] = [];
     for (const c of frame.cpus) {
       const lv = level(c.softirq_pct, t.softirqPct);
       if (!lv) continue;
       const index = frame.softirq_cpus.indexOf(c.cpu);
       const top = index >= 0 ? dominantSoftirq(frame, index) : null;
+      kd ??= ksoftirqdByCpu(frame);
       const kdPct = kd.get(c.cpu) ?? null;
       const deferred = kdPct !== null && kdPct >= t.ksoftirqdBusyPct;
       out.push({

@@ -15,23 +15,28 @@ export interface BarPart {
  */
 export function meter(label: string, parts: BarPart[], text: string, width: number, fillChar = '|'): string {
   const inner = Math.max(0, width - label.length - 2);
-  const cells: Array<{ ch: string; tone: Tone | null }> = [];
+  const chars: string[] = new Array(inner).fill(' ');
+  const tones: Array<Tone | null> = new Array(inner).fill(null);
   let exact = 0;
+  let filled = 0;
   for (const part of parts) {
-    const pct = part.pct ?? 0;
-    exact += (pct / 100) * inner;
-    const upto = Math.min(inner, Math.round(exact));
-    while (cells.length < upto) cells.push({ ch: fillChar, tone: part.tone });
+    exact += ((part.pct ?? 0) / 100) * inner;
+    for (const upto = Math.min(inner, Math.round(exact)); filled < upto; filled++) {
+      chars[filled] = fillChar;
+      tones[filled] = part.tone;
+    }
   }
-  while (cells.length < inner) cells.push({ ch: ' ', tone: null });
   const label2 = fit(text, Math.min(text.length, inner));
-  for (let i = 0; i < label2.length; i++) cells[inner - label2.length + i] = { ch: label2[i], tone: 'dim' };
+  for (let i = 0; i < label2.length; i++) {
+    chars[inner - label2.length + i] = label2[i];
+    tones[inner - label2.length + i] = 'dim';
+  }
   let out = '';
-  for (let i = 0; i < cells.length; ) {
+  for (let i = 0; i < inner; ) {
     let j = i;
-    while (j < cells.length && cells[j].tone === cells[i].tone) j++;
-    const run = cells.slice(i, j).map((c) => c.ch).join('');
-    out += cells[i].tone === null ? esc(run) : paint(cells[i].tone!, run);
+    while (j < inner && tones[j] === tones[i]) j++;
+    const run = chars.slice(i, j).join('');
+    out += tones[i] === null ? esc(run) : paint(tones[i]!, run);
     i = j;
   }
   return `${tone('title', esc(label))}[${out}]`;

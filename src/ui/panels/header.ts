@@ -100,12 +100,23 @@ function loadLine(frame: Frame): string {
   return `${tone('title', 'Load')} ${overloaded ? paint('warn', load) : esc(load)}  ${tone('dim', `(${s.online_cpus ?? NA} CPUs)`)}`;
 }
 
-/** Lays out CPU bars in as many columns as needed to keep at most `maxRows` rows. */
-function cpuBars(frame: Frame, width: number, maxRows: number): string[] {
+/** Lines of information beside (or under) the bars. */
+const INFO_LINES = 4;
+
+/** Where the header's parts go at a size: bar width, CPU bar grid, and whether info sits beside the bars. */
+function headerLayout(cpuCount: number, width: number, height: number) {
+  const sideBySide = width >= 110;
+  const barWidth = sideBySide ? Math.floor(width * 0.45) : width;
+  const maxCpuRows = Math.max(1, Math.floor(height / 3) - (sideBySide ? 2 : 2 + INFO_LINES));
+  // CPU bars in as many columns as needed to keep at most maxCpuRows rows (one total bar without CPUs).
+  const cpuColumns = Math.max(1, Math.ceil(cpuCount / maxCpuRows));
+  const cpuRows = cpuCount === 0 ? 1 : Math.ceil(cpuCount / cpuColumns);
+  return { sideBySide, barWidth, cpuColumns, cpuRows };
+}
+
+function cpuBars(frame: Frame, width: number, columns: number, rows: number): string[] {
+  if (frame.cpus.length === 0) return [cpuBar('cpu', frame.cpu_total, width)];
   const bars = frame.cpus.map((c) => ({ label: String(c.cpu).padStart(3), cpu: c as CpuPercentages }));
-  if (bars.length === 0) return [cpuBar('cpu', frame.cpu_total, width)];
-  const columns = Math.max(1, Math.ceil(bars.length / maxRows));
-  const rows = Math.ceil(bars.length / columns);
   const barWidth = Math.floor((width - (columns - 1)) / columns);
   const lines: string[] = [];
   for (let r = 0; r < rows; r++) {
@@ -119,13 +130,18 @@ function cpuBars(frame: Frame, width: number, maxRows: number): string[] {
   return lines;
 }
 
+/** How many lines headerLines gives at this size, without drawing them. */
+export function headerHeight(frame: Frame, width: number, height: number): number {
+  const { sideBySide, cpuRows } = headerLayout(frame.cpus.length, width, height);
+  const bars = cpuRows + 2;
+  return sideBySide ? Math.max(bars, INFO_LINES) : bars + INFO_LINES;
+}
+
 /** The header's lines for a screen `width` wide, using at most about a third of `height`. */
 export function headerLines(frame: Frame, width: number, height: number): string[] {
+  const { sideBySide, barWidth, cpuColumns, cpuRows } = headerLayout(frame.cpus.length, width, height);
   const info = [loadLine(frame), statesLine(frame), ratesLine(frame), pressureLine(frame)];
-  const sideBySide = width >= 110;
-  const barWidth = sideBySide ? Math.floor(width * 0.45) : width;
-  const maxCpuRows = Math.max(1, Math.floor(height / 3) - (sideBySide ? 2 : 2 + info.length));
-  const bars = [...cpuBars(frame, barWidth, maxCpuRows), memoryBar(frame, barWidth), swapBar(frame, barWidth)];
+  const bars = [...cpuBars(frame, barWidth, cpuColumns, cpuRows), memoryBar(frame, barWidth), swapBar(frame, barWidth)];
   if (!sideBySide) return [...bars, ...info];
   const lines: string[] = [];
   for (let i = 0; i < Math.max(bars.length, info.length); i++) {

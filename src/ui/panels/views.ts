@@ -77,21 +77,41 @@ export function statesView(frame: Frame, since: StateSince, width: number, heigh
   return lines;
 }
 
-/** Per CPU: user vs kernel time, and the threads that spend most time in the kernel. */
+/**
+ * What syscall counting costs right now: the probe's measured ns per syscall × the syscall rate,
+ * as a share of one CPU; null when syscalls are not counted.
+ */
+export function syscallProbeCostPct(frame: Frame): number | null {
+  const ns = frame.kernel.syscall_probe_ns;
+  const rate = frame.system.syscalls_per_s;
+  return ns === null || rate === null ? null : (ns * rate) / 1e7;
+}
+
+/** Per CPU: user vs kernel time, switches and syscalls; the threads that cross into the kernel most. */
 export function modesView(frame: Frame, width: number, height: number): string[] {
   const lines = [title('Mode switches: time in user code vs in the kernel, per CPU')];
-  const barWidth = Math.min(60, Math.max(20, width - 50));
-  const cpuLine = (label: string, c: Frame['cpus'][number] | Frame['cpu_total']): string => {
+  const barWidth = Math.min(60, Math.max(20, width - 74));
+  const cpuLine = (label: string, c: Frame['cpus'][number] | Frame['cpu_total'], counts: string): string => {
     const user = c ? (c.user_pct ?? 0) + (c.nice_pct ?? 0) : null;
     const kernel = c ? (c.system_pct ?? 0) + (c.irq_pct ?? 0) + (c.softirq_pct ?? 0) : null;
-    const ratio = user !== null && kernel !== null && user + kernel > 0 ? `${Math.round((100 * kernel) / (user + kernel))}% of busy time in kernel` : '';
-    return `${meter(label, [{ tone: 'user', pct: user }, { tone: 'system', pct: kernel }], '', barWidth)} ${esc(`usr ${fmtPct(user)}%  kernel ${fmtPct(kernel)}%  ${ratio}`)}`;
+    const ratio = user !== null && kernel !== null && user + kernel > 0 ? `${Math.round((100 * kernel) / (user + kernel))}% of busy in kernel` : '';
+    return `${meter(label, [{ tone: 'user', pct: user }, { tone: 'system', pct: kernel }], '', barWidth)} ${esc(`usr ${fmtPct(user)}%  kernel ${fmtPct(kernel)}%  ${counts}${ratio}`)}`;
   };
-  for (const c of frame.cpus) lines.push(cpuLine(String(c.cpu).padStart(3), c));
-  lines.push(cpuLine('all', frame.cpu_total));
+  const counts = (csw: number | null, sysc: number | null): string =>
+    `${csw === null ? '' : `csw/s ${fmtCount(csw)}  `}${sysc === null ? '' : `sysc/s ${fmtCount(sysc)}  `}`;
+  for (const c of frame.cpus) lines.push(cpuLine(String(c.cpu).padStart(3), c, counts(c.ctxsw_per_s, c.syscalls_per_s)));
+  lines.push(cpuLine('all', frame.cpu_total, counts(frame.system.ctxsw_per_s, frame.system.syscalls_per_s)));
+  const cost = syscallProbeCostPct(frame);
   lines.push(
     esc(`context switches/s ${fmtCount(frame.system.ctxsw_per_s)} (whole system)   interrupts/s ${fmtCount(frame.system.interrupts_per_s)}`),
-    tone('dim', esc('syscalls/s and context switches per CPU: not available on the /proc tier (they need the eBPF or perf tier)')),
+    frame.kernel.tier !== 'ebpf'
+      ? tone('dim', esc(`context switches per CPU and syscalls/s: ${frame.kernel.reason ?? 'no kernel probes'}`))
+      : frame.system.syscalls_per_s === null
+        ? tone('dim', esc(`syscalls/s: ${frame.kernel.reason ?? 'not counted'} — press c to count them (it slows every syscall on the machine while on)`))
+        : paint(
+            (cost ?? 0) >= 5 ? 'warn' : 'title',
+            `syscalls/s ${fmtCount(frame.system.syscalls_per_s)}; counting them costs ${fmtPct(frame.kernel.syscall_probe_ns)} ns each ≈ ${fmtPct(cost)}% of a CPU (c stops)`,
+          ),
     esc(
       frame.host.kpti_active === true
         ? 'KPTI (page-table isolation) is on: every syscall and context switch also flushes the TLB, so each crossing costs more.'
@@ -100,16 +120,19 @@ export function modesView(frame: Frame, width: number, height: number): string[]
           : 'KPTI state unknown (no /sys/devices/system/cpu/vulnerabilities/meltdown).',
     ),
     '',
-    title('Threads spending the most time in the kernel'),
   );
+  // With syscall counting on, rank by syscalls/s; otherwise by kernel time (read/write syscalls from io as a hint).
+  const counted = frame.system.syscalls_per_s !== null;
+  lines.push(title(counted ? 'Threads making the most syscalls' : 'Threads spending the most time in the kernel'));
+  const key = (t: ThreadFrame): number => (counted ? (t.syscalls_per_s ?? 0) : (t.system_pct ?? 0));
   const top = frame.threads
-    .filter((t) => (t.system_pct ?? 0) > 0 || (switchesPerSec(t) ?? 0) > 0)
-    .sort((a, b) => (b.system_pct ?? 0) - (a.system_pct ?? 0) || (switchesPerSec(b) ?? 0) - (switchesPerSec(a) ?? 0))
+    .filter((t) => key(t) > 0 || (switchesPerSec(t) ?? 0) > 0)
+    .sort((a, b) => key(b) - key(a) || (switchesPerSec(b) ?? 0) - (switchesPerSec(a) ?? 0))
     .slice(0, Math.max(0, height - lines.length - 1));
   const rows = top.map((t) => {
-    return [String(t.tid), fmtPct(t.system_pct), fmtPct(t.user_pct), fmtCount(rwSyscallsPerSec(t)), fmtCount(t.vcsw_per_s), fmtCount(t.ivcsw_per_s), safeName(t.comm)];
+    return [String(t.tid), fmtPct(t.system_pct), fmtPct(t.user_pct), fmtCount(counted ? t.syscalls_per_s : rwSyscallsPerSec(t)), fmtCount(t.vcsw_per_s), fmtCount(t.ivcsw_per_s), safeName(t.comm)];
   });
-  lines.push(...table(['TID', 'SYS%', 'USR%', 'RWSC/s', 'VCSW/s', 'ICSW/s', 'COMMAND'], [7, 6, 6, 7, 7, 7, 0], [true, true, true, true, true, true, false], rows, width));
+  lines.push(...table(['TID', 'SYS%', 'USR%', counted ? 'SYSC/s' : 'RWSC/s', 'VCSW/s', 'ICSW/s', 'COMMAND'], [7, 6, 6, 7, 7, 7, 0], [true, true, true, true, true, true, false], rows, width));
   return lines;
 }
 
@@ -143,6 +166,11 @@ export function softirqView(frame: Frame, hints: readonly Hint[], width: number)
     const m = /^ksoftirqd\/(\d+)$/.exec(t.comm);
     if (m) ksoftirqd.set(Number(m[1]), t.cpu_pct);
   }
+  const timed = Object.entries(frame.softirq_time_pct).filter(([, v]) => v.some((x) => (x ?? 0) > 0));
+  if (timed.length > 0) {
+    lines.push(tone('header', esc(fit('TIME %', 9) + ' ' + shownCpus.map((c) => fit(`CPU${c}`, cell, true)).join(' '))));
+    for (const [type, pcts] of timed) lines.push(esc(fit(type, 9) + ' ' + shownCpus.map((_, i) => fit(fmtPct(pcts[i] ?? null), cell, true)).join(' ')));
+  }
   const si = shownCpus.map((c) => fit(`${fmtPct(cpuPct.get(c)?.softirq_pct ?? null)}`, cell, true));
   const hi = shownCpus.map((c) => fit(`${fmtPct(cpuPct.get(c)?.irq_pct ?? null)}`, cell, true));
   const kd = shownCpus.map((c) => fit(`${fmtPct(ksoftirqd.get(c) ?? null)}`, cell, true));
@@ -161,6 +189,7 @@ export function softirqView(frame: Frame, hints: readonly Hint[], width: number)
     esc(fit('squeeze/s', 9) + ' ') + shownCpus.map((c) => netCell(c, 'squeezed_per_s')).join(' '),
     '',
     tone('dim', esc('%si: CPU time in softirq handlers. ksoftirqd: CPU% of the per-CPU thread that takes over softirq work when it keeps coming back.')),
+    tone('dim', esc(frame.kernel.tier === 'ebpf' ? 'TIME %: share of each CPU spent in each softirq type, measured by the kernel probes.' : `time per softirq type: ${frame.kernel.reason ?? 'needs the kernel probes'}`)),
     tone('dim', esc('pkts/s: packets NET_RX processed (softnet_stat); drops/s: backlog full, packets lost; squeeze/s: NET_RX ran out of budget.')),
   );
   if (cpus.length > shownCpus.length) lines.push(tone('dim', esc(`… ${cpus.length - shownCpus.length} more CPUs: widen the terminal`)));
