@@ -350,8 +350,6 @@ export function handleKey(state: UiState, key: string, ctx: KeyContext): KeyResu
       const target = row.kind === 'thread' ? { tid: row.key } : { pid: row.key };
       return done(s, { type: 'renice', target, delta: key === 'f7' ? -1 : 1 });
     }
-    case 'c':
-      return done({ ...s, message: 'syscall counting needs the eBPF tier, which this build does not have yet' });
     case 't':
     case 'right':
     case 'T':

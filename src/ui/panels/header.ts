@@ -88,7 +88,9 @@ function ratesLine(frame: Frame): string {
     `${tone('title', 'csw/s')} ${esc(fmtCount(s.ctxsw_per_s))}`,
     `${tone('title', 'intr/s')} ${esc(fmtCount(s.interrupts_per_s))}`,
     `${tone('title', 'forks/s')} ${esc(fmtCount(s.forks_per_s))}`,
-    `${tone('title', 'syscalls/s')} ${tone('dim', 'n/a: needs the eBPF tier')}`,
+    s.syscalls_per_s !== null
+      ? `${tone('title', 'syscalls/s')} ${esc(fmtCount(s.syscalls_per_s))}`
+      : `${tone('title', 'syscalls/s')} ${tone('dim', frame.kernel.tier === 'ebpf' ? 'off (c counts them)' : 'n/a: run as root')}`,
   ].join('  ');
 }
 

@@ -85,10 +85,15 @@ export function detailLines(
   const wait = t.runq_wait_pct;
   const off = onCpu === null || wait === null ? null : Math.max(0, 100 - onCpu - wait);
   const barWidth = Math.min(60, width - 2);
-  lines.push(meter('', [{ tone: 'user', pct: onCpu }, { tone: 'warn', pct: wait }, { tone: 'dim', pct: off }], '', barWidth, '█'));
+  const split = t.offcpu_d_pct !== null && t.offcpu_s_pct !== null;
+  const offParts = split ? [{ tone: 'crit' as const, pct: t.offcpu_d_pct }, { tone: 'dim' as const, pct: t.offcpu_s_pct }] : [{ tone: 'dim' as const, pct: off }];
+  lines.push(meter('', [{ tone: 'user', pct: onCpu }, { tone: 'warn', pct: wait }, ...offParts], '', barWidth, '█'));
+  const offText = split
+    ? `${paint('crit', 'blocked (D)')} ${esc(pct(t.offcpu_d_pct))}   ${tone('dim', 'sleeping (S)')} ${esc(pct(t.offcpu_s_pct))}`
+    : `${tone('dim', 'off CPU')} ${esc(pct(off))}`;
   lines.push(
-    `${paint('user', 'on CPU')} ${esc(pct(onCpu))} (user ${pct(t.user_pct)}, kernel ${pct(t.system_pct)})   ${paint('warn', 'waiting for a CPU')} ${esc(pct(wait))}   ${tone('dim', 'off CPU')} ${esc(pct(off))}`,
-    tone('dim', esc('Off-CPU time split into blocked (D) and sleeping (S) needs the eBPF tier; the state letter shows which it is now.')),
+    `${paint('user', 'on CPU')} ${esc(pct(onCpu))} (user ${pct(t.user_pct)}, kernel ${pct(t.system_pct)})   ${paint('warn', 'waiting for a CPU')} ${esc(pct(wait))}   ${offText}`,
+    tone('dim', esc(split ? 'D: uninterruptible sleep, usually disk I/O (kernel probes). S: the rest of the time off CPU — waiting for an event, a lock, a timer.' : `Off-CPU time split into blocked (D) and sleeping (S): ${frame.kernel.reason ?? 'needs the kernel probes'}.`)),
     '',
     title('Last minute'),
   );
@@ -99,7 +104,9 @@ export function detailLines(
     spark('CPU %', series?.cpu_pct, 'user', pct(onCpu)),
     spark('context switches/s', series?.csw_per_s, 'softirq', `vol ${fmtCount(t.vcsw_per_s)} invol ${fmtCount(t.ivcsw_per_s)}`),
     spark('read+write syscalls/s', series?.rwsc_per_s, 'title', `${fmtCount(t.syscr_per_s)} r ${fmtCount(t.syscw_per_s)} w`),
-    tone('dim', esc('  (read+write syscalls come from the io file: a proxy; counting all syscalls needs the eBPF tier)')),
+    t.syscalls_per_s !== null
+      ? esc(`  all syscalls/s ${fmtCount(t.syscalls_per_s)} (counted by the kernel probe: c stops)`)
+      : tone('dim', esc('  (read+write syscalls come from the io file: a proxy; c counts all syscalls, as root)')),
     '',
     title('In the kernel'),
     esc(`wchan: ${t.wchan ? safeName(t.wchan) : t.state === 'R' ? 'running' : 'not shown (running, or not permitted)'}`),
