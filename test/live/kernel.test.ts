@@ -2,6 +2,7 @@
 // sleeping child in S, a half-busy thread in between, and no thread's measured shares overshooting
 // its interval); per-CPU context switches against /proc/stat and perf stat; softirq time under loopback
 // traffic; the programs gone once whytop is killed.
+import * as fs from 'node:fs';
 import { existsSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Frame, ThreadFrame } from '../../src/model/frame.js';
@@ -196,24 +197,31 @@ describe('live: kernel probes (eBPF tier)', () => {
     titled('leaves no BPF program behind when it is killed (SIGKILL)', skipGone),
     { skip: skipGone !== null, timeout: 60_000 },
     async () => {
-      const programs = async (): Promise<string[]> => {
+      // The programs of this whytop: its descriptors' fdinfo names them (other whytops may run).
+      const loadedIds = async (): Promise<Set<number>> => {
         const out = await run('bpftool', ['prog', 'show', '--json']);
-        return (JSON.parse(out.stdout) as Array<{ name?: string }>).map((p) => p.name ?? '').filter((n) => n.startsWith('whytop_'));
+        return new Set((JSON.parse(out.stdout) as Array<{ id: number }>).map((p) => p.id));
       };
-      const before = await programs();
       const w = whytop(['--interval', '500']);
       await waitFor('a frame', () => w.frames.length > 0, 20_000);
-      const during = await programs();
-      expect(during.length, 'whytop_* programs while running').toBeGreaterThanOrEqual(before.length + 5);
+      const ours: number[] = [];
+      for (const fd of fs.readdirSync(`/proc/${w.proc.pid}/fd`)) {
+        const m = /^prog_id:\s+(\d+)$/m.exec(fs.readFileSync(`/proc/${w.proc.pid}/fdinfo/${fd}`, 'utf8'));
+        if (m) ours.push(Number(m[1]));
+      }
+      const during = await loadedIds();
+      expect(new Set(ours).size, "whytop's BPF programs (iterator and probes)").toBeGreaterThanOrEqual(5);
+      expect(ours.every((id) => during.has(id))).toBe(true);
       w.proc.child.kill('SIGKILL');
       await w.proc.exit;
-      let left = await programs();
-      for (let tries = 0; left.length > before.length && tries < 50; tries++) {
+      let left = ours.filter((id) => during.has(id));
+      for (let tries = 0; left.length > 0 && tries < 50; tries++) {
         await sleep(200);
-        left = await programs();
+        const now = await loadedIds();
+        left = ours.filter((id) => now.has(id));
       }
-      expect(left.length, 'whytop_* programs after SIGKILL').toBe(before.length);
-      report('kernel cleanup', { before: before.length, during: during.length });
+      expect(left, 'its programs still loaded after SIGKILL').toEqual([]);
+      report('kernel cleanup', { programs: ours.length });
     },
   );
 });

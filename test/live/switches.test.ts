@@ -96,9 +96,11 @@ describe('live: context switches', () => {
           const cswch = median(rows.map((r) => Number(r!['cswch/s'])));
           const nvcswch = median(rows.map((r) => Number(r!['nvcswch/s'])));
           observed[`${backend}:${comm(tid) ?? tid}/${tid}`] = { vcsw, cswch, ivcsw, nvcswch };
-          // abs 50/s: a side that rarely gets preempted has a small, jumpy involuntary rate.
+          // abs 50/s: a side that rarely gets preempted has a small, jumpy involuntary rate. Most
+          // preemptions of the ping-pong come from the observers themselves (three whytops, pidstat
+          // and vmstat all wake at the same second boundaries on 2 CPUs), so that rate gets 25%.
           problems.push(disagreement(`${backend} TID ${tid} vcsw_per_s vs pidstat cswch/s`, vcsw, cswch, { rel: 0.15, abs: 50 }));
-          problems.push(disagreement(`${backend} TID ${tid} ivcsw_per_s vs pidstat nvcswch/s`, ivcsw, nvcswch, { rel: 0.15, abs: 50 }));
+          problems.push(disagreement(`${backend} TID ${tid} ivcsw_per_s vs pidstat nvcswch/s`, ivcsw, nvcswch, { rel: 0.25, abs: 50 }));
           // The stressor really switches: thousands of voluntary switches per second on each side.
           expect(vcsw, `${backend} TID ${tid} vcsw_per_s`).toBeGreaterThan(1000);
         }
