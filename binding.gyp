@@ -2,7 +2,7 @@
   "targets": [
     {
       "target_name": "whytop_native",
-      "sources": ["src/native/taskReader.cc", "src/native/bpf.cc"],
+      "sources": ["src/native/taskReader.cc", "src/native/bpf.cc", "src/native/perf.cc"],
       "dependencies": ["<!(node -p \"require('node-addon-api').targets\"):node_addon_api"],
       "cflags!": ["-O3"],
       "cflags_cc!": ["-O3", "-std=gnu++17"],

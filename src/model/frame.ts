@@ -234,7 +234,7 @@ export interface Frame {
   /** Share of each CPU's time handling each softirq type (kernel probes), like softirqs; null without them. */
   softirq_time_pct: Record<string, Array<number | null>>;
   /** Which kernel tier measured this frame, and what is missing and why. */
-  kernel: { tier: 'ebpf' | 'proc'; reason: string | null; syscall_probe_ns: number | null };
+  kernel: { tier: 'ebpf' | 'perf' | 'proc'; reason: string | null; syscall_probe_ns: number | null };
   memory: MemoryFrame;
   paging: PagingFrame;
   pressure: PressureFrame | null;

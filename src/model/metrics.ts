@@ -134,7 +134,7 @@ export const METRICS: readonly MetricDef[] = [
   { id: 'sampler.backend', label: 'backend', unit: 'text', sources: [], meaning: 'task reader in use: bpf (BPF task iterator, as root), native (C++ /proc reader) or ts (TypeScript /proc reader)' },
   { id: 'sampler.backend_reason', label: 'why', unit: 'text', sources: [], meaning: 'why the faster readers (bpf, then native) are not in use, or null' },
   { id: 'sampler.sample_ms', label: 'sample ms', unit: 'ms', sources: [], meaning: "wall time of whytop's own sampling pass" },
-  { id: 'kernel.tier', label: 'tier', unit: 'text', sources: [], meaning: 'kernel tier: ebpf (BPF probes on scheduler and softirq tracepoints, as root) or proc (/proc only)' },
+  { id: 'kernel.tier', label: 'tier', unit: 'text', sources: [], meaning: 'kernel tier: ebpf (BPF probes on scheduler and softirq tracepoints, as root), perf (per-CPU perf counters: CAP_PERFMON without CAP_BPF) or proc (/proc only)' },
   { id: 'kernel.reason', label: 'why', unit: 'text', sources: [], meaning: 'what the kernel tier misses and why (null on the ebpf tier with syscall counting on)' },
   { id: 'kernel.syscall_probe_ns', label: 'probe ns', unit: 'count', sources: [], meaning: 'ns the syscall probe adds to every syscall on the machine, measured when it was attached (null: syscall counting off)' },
   { id: 'sampler.sample_cpu_ms', label: 'sample cpu', unit: 'ms', sources: [], meaning: "CPU time whytop spent in its own sampling pass" },

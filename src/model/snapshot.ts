@@ -283,8 +283,8 @@ export interface Snapshot {
 
 /** Which kernel tier sampled, why not a better one, and the probes' counters. */
 export interface KernelSample {
-  /** ebpf: BPF probes on tracepoints; proc: /proc only. */
-  tier: 'ebpf' | 'proc';
+  /** ebpf: BPF probes on tracepoints; perf: per-CPU perf counters; proc: /proc only. */
+  tier: 'ebpf' | 'perf' | 'proc';
   /** What is missing and why (null on the eBPF tier). */
   reason: string | null;
   /** eBPF tier: per-CPU counters since the probes were attached; null on other tiers. */

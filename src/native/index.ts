@@ -63,7 +63,16 @@ export interface BpfMapOptions {
   name?: string;
 }
 
-interface Addon extends Partial<BpfCalls> {
+/** The perf_event_open(2) calls of the perf tier (src/native/perf.cc). */
+export interface PerfCalls {
+  /** A counting event of `type`/`config` on one CPU, all tasks; throws (with .errno) when refused. */
+  perfOpen(type: number, config: number, cpu: number): number;
+  /** The event's count so far (NaN when unreadable). */
+  perfRead(fd: number): number;
+  perfClose(fd: number): void;
+}
+
+interface Addon extends Partial<BpfCalls>, Partial<PerfCalls> {
   TaskReader: new (procRoot: string, fdBudget?: number) => RawReader;
   hostConstants(): { clkTck: number; pageSizeBytes: number; cpuCount: number };
   taskColumns: string[];
@@ -210,4 +219,13 @@ export function nativeBpfCalls(): { calls: BpfCalls; reason: null } | { calls: n
     return { calls: null, reason: 'native addon built without linux/bpf.h' };
   }
   return { calls: { bpfLoadTaskIter, bpfReadTaskIter, bpfClose, bpfAttachRawTp, bpfLoadBtf, bpfCreateMap, bpfMapLookup, bpfSyscallNs }, reason: null };
+}
+
+/** The addon's perf_event_open calls, or why they are not available (never throws). */
+export function nativePerfCalls(): { calls: PerfCalls; reason: null } | { calls: null; reason: string } {
+  const loaded = loadAddon();
+  if (loaded.addon === null) return { calls: null, reason: loaded.reason };
+  const { perfOpen, perfRead, perfClose } = loaded.addon;
+  if (!perfOpen || !perfRead || !perfClose) return { calls: null, reason: 'native addon built without perf support' };
+  return { calls: { perfOpen, perfRead, perfClose }, reason: null };
 }

@@ -18,6 +18,7 @@
 #include <napi.h>
 
 #include "bpf.h"
+#include "perf.h"
 #include "procParse.h"
 
 namespace whytop {
@@ -602,6 +603,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("taskColumns", taskNames);
   exports.Set("procColumns", procNames);
   RegisterBpf(env, exports);
+  RegisterPerf(env, exports);
   return exports;
 }
 

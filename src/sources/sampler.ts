@@ -2,8 +2,9 @@
 // when the kernel and privileges allow, else the native /proc reader, else its TypeScript twin;
 // --no-bpf and --no-native skip the first ones) and times its own cost.
 import type { HostInfo, KernelSample, Snapshot, TaskBackend, TaskSample, TaskTable } from '../model/snapshot.js';
-import { loadNativeTaskReader, nativeBpfCalls, nativeHostConstants } from '../native/index.js';
-import type { BpfCalls } from '../native/index.js';
+import { loadNativeTaskReader, nativeBpfCalls, nativeHostConstants, nativePerfCalls } from '../native/index.js';
+import type { BpfCalls, PerfCalls } from '../native/index.js';
+import { PerfCounters } from './perfCounters.js';
 import { loadBpfTaskReader, readKernelBtf } from './bpfTaskReader.js';
 import type { BpfTaskReader } from './bpfTaskReader.js';
 import type { Btf } from './btf.js';
@@ -61,6 +62,9 @@ export interface SamplerOptions {
   /** Count syscalls (a probe on every syscall: it slows them all while on). */
   syscalls?: boolean;
 }
+
+/** What the perf tier cannot give (kernel.reason on that tier). */
+const PERF_TIER_MISSES = 'perf counters only (no BPF: needs CAP_BPF): per-CPU switches and syscalls, but no per-thread off-CPU time, per-thread syscalls or softirq time';
 
 /** kernel.reason on the eBPF tier while syscalls are not counted. */
 const SYSCALLS_OFF = 'syscall counting off (--syscalls)';
@@ -182,6 +186,10 @@ export class Sampler {
   private readonly backendReason: string | null;
   /** kernel.reason when there is no BPF tier. */
   private readonly noTierReason: string;
+  /** The perf tier's counters, where there is no BPF tier but perf counters are allowed. */
+  private perf: PerfCounters | null = null;
+  private readonly perfCalls: PerfCalls | null;
+  private perfSyscallsFailure: string | null = null;
   private readonly processInfo: ProcessInfoCache;
   private readonly userNames = readPasswd();
 
@@ -200,7 +208,13 @@ export class Sampler {
     this.procReader = this.bpf ? null : (reader ?? new TsTaskReader(this.procRoot));
     this.backendReason = reasons.length > 0 ? reasons.join('; ') : null;
     this.noTierReason = typeof tier === 'string' && /needs root/.test(tier) ? 'kernel probes need root (CAP_BPF and CAP_PERFMON): run as root for off-CPU states and softirq time' : `no kernel probes: ${typeof tier === 'string' ? tier : ''}`;
-    if (opts.syscalls && this.bpf) this.bpf.syscallsFailure = this.bpf.setSyscalls(true);
+    this.perfCalls = opts.noNative || opts.procRoot !== undefined && opts.procRoot !== '/proc' ? null : nativePerfCalls().calls;
+    if (!this.bpf?.probes && !opts.noProbes) this.openPerf();
+    if (opts.syscalls) {
+      const why = this.setSyscalls(true);
+      if (this.bpf?.probes) this.bpf.syscallsFailure = why;
+      else this.perfSyscallsFailure = why;
+    }
     this.host = readHostInfo(this.procRoot, constants);
     this.processInfo = new ProcessInfoCache(this.procRoot);
   }
@@ -210,28 +224,65 @@ export class Sampler {
     return this.bpf?.reader ?? this.procReader!;
   }
 
+  /** Opens the perf tier's counters (when perf allows them); keeps them null otherwise. */
+  private openPerf(): void {
+    if (!this.perfCalls) return;
+    try {
+      this.perf = PerfCounters.open(this.perfCalls);
+    } catch {
+      this.perf = null; // not permitted either: the /proc tier
+    }
+  }
+
   /** True while syscall counting is on. */
   get syscalls(): boolean {
-    return this.bpf?.probes?.syscalls ?? false;
+    return (this.bpf?.probes ? this.bpf.probes.syscalls : this.perf?.syscalls) ?? false;
   }
 
   /** Turns syscall counting on or off; returns why it cannot, or null. */
   setSyscalls(on: boolean): string | null {
-    if (!this.bpf) return on ? `syscall counting needs the kernel probes: ${this.noTierReason}` : null;
-    const why = this.bpf.setSyscalls(on);
-    this.bpf.syscallsFailure = null;
-    return why;
+    if (this.bpf?.probes) {
+      this.bpf.syscallsFailure = null;
+      return this.bpf.setSyscalls(on);
+    }
+    if (this.perf) {
+      this.perfSyscallsFailure = null;
+      try {
+        this.perf.setSyscalls(on);
+        return null;
+      } catch (err) {
+        return `syscall counting failed: ${(err as Error).message}`;
+      }
+    }
+    return on ? `syscall counting needs the kernel probes or perf counters: ${this.noTierReason}` : null;
   }
 
-  /** True while the kernel probes are attached. */
+  /** True while the kernel probes (or, without BPF, the perf counters) are on. */
   get probesOn(): boolean {
-    return this.bpf?.probes != null;
+    return this.bpf?.probes != null || this.perf !== null;
   }
 
-  /** Attaches or detaches the kernel probes; returns why it cannot, or null. */
+  /** Attaches or detaches the kernel probes (the perf counters without BPF); returns why it cannot, or null. */
   setProbes(on: boolean): string | null {
-    if (!this.bpf) return on ? this.noTierReason : null;
-    return this.bpf.setProbes(on);
+    if (this.bpf) return this.bpf.setProbes(on);
+    if (!on) {
+      this.perf?.close();
+      this.perf = null;
+      return null;
+    }
+    this.openPerf();
+    return this.perf ? null : this.noTierReason;
+  }
+
+  /** The kernel tier's part of a snapshot: eBPF probes, else perf counters, else /proc only. */
+  private kernelSample(): KernelSample {
+    if (this.bpf?.probes) return this.bpf.sample();
+    if (this.perf) {
+      const syscalls = this.perf.syscalls;
+      const off = syscalls ? '' : `; ${this.perfSyscallsFailure ?? SYSCALLS_OFF}`;
+      return { tier: 'perf', reason: `${PERF_TIER_MISSES}${off}`, counters: this.perf.read(), syscalls, syscallProbeNs: null };
+    }
+    return { tier: 'proc', reason: this.bpf ? this.bpf.probesReason : this.noTierReason, counters: null, syscalls: false };
   }
 
   /** Which task reader is in use. */
@@ -257,7 +308,7 @@ export class Sampler {
     const softnet = readSoftnet(root);
     const uptimeS = readUptimeS(root);
     const taskSample: TaskSample = this.reader.read(detail);
-    const kernel: KernelSample = this.bpf ? this.bpf.sample() : { tier: 'proc', reason: this.noTierReason, counters: null, syscalls: false };
+    const kernel = this.kernelSample();
     this.processInfo.fill(taskSample.procs, taskSample.tasks);
     const blockedStacks = readBlockedDetail(root, taskSample.tasks);
     const userNames: Record<number, string> = {};
@@ -295,6 +346,7 @@ export class Sampler {
   /** Releases the reader's open files and detaches the kernel probes. */
   close(): void {
     this.bpf?.close();
+    this.perf?.close();
     this.procReader?.close();
   }
 }

@@ -163,7 +163,7 @@ const COMMAND_MIN = { threads: 24, processes: 28, tree: 40 } as const;
 export function unavailableColumns(frame: Frame | null): string[] {
   const out: string[] = [];
   if (frame?.kernel.tier !== 'ebpf') out.push('dpct', 'spct');
-  if (frame?.system.syscalls_per_s == null) out.push('sysc');
+  if (frame?.kernel.tier !== 'ebpf' || frame.system.syscalls_per_s === null) out.push('sysc');
   return out;
 }
 

@@ -227,7 +227,21 @@ describe('live: kernel probes (eBPF tier)', () => {
 });
 
 describe('live: kernel tier without root', () => {
-  it('drops to the /proc tier and says why', { skip: !IS_ROOT || noBtf !== null, timeout: 60_000 }, async () => {
+  it('with CAP_PERFMON but not CAP_BPF: the perf tier, per-CPU switches and (--syscalls) syscalls, no per-thread split', { skip: !IS_ROOT || noBtf !== null, timeout: 60_000 }, async () => {
+    const r = await run('setpriv', ['--bounding-set=-bpf,-sys_admin', '--inh-caps=-bpf,-sys_admin', process.execPath, BIN, 'dump', '--syscalls', '--count', '2', '--interval', '500'], {});
+    const frames = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as Frame);
+    const f = frames[1];
+    expect(f.kernel.tier).toBe('perf');
+    expect(f.kernel.reason).toMatch(/no per-thread off-CPU time/);
+    expect(f.cpus.every((c) => c.ctxsw_per_s !== null && c.syscalls_per_s !== null)).toBe(true);
+    expect(f.system.syscalls_per_s).toBeGreaterThan(0);
+    // The CPUs' switches add up to the system's (/proc/stat), within the few ms between the reads.
+    expect(Math.abs(sum(f.cpus.map((c) => c.ctxsw_per_s!)) - f.system.ctxsw_per_s!)).toBeLessThan(0.2 * f.system.ctxsw_per_s! + 50);
+    expect(f.threads.every((t) => t.offcpu_d_pct === null && t.syscalls_per_s === null)).toBe(true);
+  });
+
+
+  it('without CAP_BPF and CAP_PERFMON: drops to the /proc tier and says why', { skip: !IS_ROOT || noBtf !== null, timeout: 60_000 }, async () => {
     const r = await run('setpriv', ['--bounding-set=-bpf,-perfmon,-sys_admin', '--inh-caps=-bpf,-perfmon,-sys_admin', process.execPath, BIN, 'dump', '--count', '1', '--interval', '300'], {});
     const frame = JSON.parse(r.stdout.trim().split('\n')[0]) as Frame;
     expect(frame.kernel.tier).toBe('proc');

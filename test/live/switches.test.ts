@@ -98,9 +98,12 @@ describe('live: context switches', () => {
           observed[`${backend}:${comm(tid) ?? tid}/${tid}`] = { vcsw, cswch, ivcsw, nvcswch };
           // abs 50/s: a side that rarely gets preempted has a small, jumpy involuntary rate. Most
           // preemptions of the ping-pong come from the observers themselves (three whytops, pidstat
-          // and vmstat all wake at the same second boundaries on 2 CPUs), so that rate gets 25%.
+          // and vmstat all wake at the same second boundaries on 2 CPUs; the TypeScript reader runs
+          // longest), so the involuntary rate alone swings by a third from run to run: it gets 50%,
+          // and all switches together (voluntary + involuntary) the usual 15%.
           problems.push(disagreement(`${backend} TID ${tid} vcsw_per_s vs pidstat cswch/s`, vcsw, cswch, { rel: 0.15, abs: 50 }));
-          problems.push(disagreement(`${backend} TID ${tid} ivcsw_per_s vs pidstat nvcswch/s`, ivcsw, nvcswch, { rel: 0.25, abs: 50 }));
+          problems.push(disagreement(`${backend} TID ${tid} ivcsw_per_s vs pidstat nvcswch/s`, ivcsw, nvcswch, { rel: 0.5, abs: 50 }));
+          problems.push(disagreement(`${backend} TID ${tid} vcsw+ivcsw vs pidstat cswch+nvcswch`, vcsw + ivcsw, cswch + nvcswch, { rel: 0.15, abs: 50 }));
           // The stressor really switches: thousands of voluntary switches per second on each side.
           expect(vcsw, `${backend} TID ${tid} vcsw_per_s`).toBeGreaterThan(1000);
         }

@@ -90,7 +90,7 @@ function ratesLine(frame: Frame): string {
     `${tone('title', 'forks/s')} ${esc(fmtCount(s.forks_per_s))}`,
     s.syscalls_per_s !== null
       ? `${tone('title', 'syscalls/s')} ${esc(fmtCount(s.syscalls_per_s))}`
-      : `${tone('title', 'syscalls/s')} ${tone('dim', frame.kernel.tier === 'ebpf' ? 'off (c counts them)' : 'n/a: run as root')}`,
+      : `${tone('title', 'syscalls/s')} ${tone('dim', frame.kernel.tier === 'proc' ? 'n/a: run as root' : 'off (c counts them)')}`,
   ].join('  ');
 }
 

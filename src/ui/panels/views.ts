@@ -104,14 +104,16 @@ export function modesView(frame: Frame, width: number, height: number): string[]
   const cost = syscallProbeCostPct(frame);
   lines.push(
     esc(`context switches/s ${fmtCount(frame.system.ctxsw_per_s)} (whole system)   interrupts/s ${fmtCount(frame.system.interrupts_per_s)}`),
-    frame.kernel.tier !== 'ebpf'
+    frame.kernel.tier === 'proc'
       ? tone('dim', esc(`context switches per CPU and syscalls/s: ${frame.kernel.reason ?? 'no kernel probes'}`))
       : frame.system.syscalls_per_s === null
-        ? tone('dim', esc(`syscalls/s: ${frame.kernel.reason ?? 'not counted'} — press c to count them (it slows every syscall on the machine while on)`))
-        : paint(
-            (cost ?? 0) >= 5 ? 'warn' : 'title',
-            `syscalls/s ${fmtCount(frame.system.syscalls_per_s)}; counting them costs ${fmtPct(frame.kernel.syscall_probe_ns)} ns each ≈ ${fmtPct(cost)}% of a CPU (c stops)`,
-          ),
+        ? tone('dim', esc(`syscalls/s: not counted — press c to count them (it slows every syscall on the machine while on)`))
+        : cost === null
+          ? esc(`syscalls/s ${fmtCount(frame.system.syscalls_per_s)} (perf counters; c stops)`)
+          : paint(
+              cost >= 5 ? 'warn' : 'title',
+              `syscalls/s ${fmtCount(frame.system.syscalls_per_s)}; counting them costs ${fmtPct(frame.kernel.syscall_probe_ns)} ns each ≈ ${fmtPct(cost)}% of a CPU (c stops)`,
+            ),
     esc(
       frame.host.kpti_active === true
         ? 'KPTI (page-table isolation) is on: every syscall and context switch also flushes the TLB, so each crossing costs more.'
@@ -121,8 +123,8 @@ export function modesView(frame: Frame, width: number, height: number): string[]
     ),
     '',
   );
-  // With syscall counting on, rank by syscalls/s; otherwise by kernel time (read/write syscalls from io as a hint).
-  const counted = frame.system.syscalls_per_s !== null;
+  // With per-thread syscall counts, rank by syscalls/s; otherwise by kernel time (read/write syscalls from io as a hint).
+  const counted = frame.system.syscalls_per_s !== null && frame.kernel.tier === 'ebpf';
   lines.push(title(counted ? 'Threads making the most syscalls' : 'Threads spending the most time in the kernel'));
   const key = (t: ThreadFrame): number => (counted ? (t.syscalls_per_s ?? 0) : (t.system_pct ?? 0));
   const top = frame.threads
