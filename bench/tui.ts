@@ -277,10 +277,16 @@ async function quit(pane: Pane, pid: number, timeoutMs = 10_000): Promise<void> 
 // ---------------------------------------------------------------------------------------------
 // One run of one program
 
+/** The node flags whytop runs with: those on bin/whytop.js's `#!/usr/bin/env -S node ...` line. */
+function whytopNodeFlags(): string[] {
+  const first = readFileSync(WHYTOP_BIN, 'utf8').split('\n', 1)[0];
+  return first.split(/\s+/).filter((w) => w.startsWith('--'));
+}
+
 function programArgv(program: Program, opts: Options, cpuProfDir: string | null): string[] {
   if (program === 'htop') return ['htop', '-d', String(Math.max(1, Math.round(opts.intervalMs / 100)))];
   const prof = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
-  return [process.execPath, ...prof, WHYTOP_BIN, '--interval', String(opts.intervalMs), ...(opts.noNative ? ['--no-native'] : []), ...(opts.noBpf ? ['--no-bpf'] : [])];
+  return [process.execPath, ...whytopNodeFlags(), ...prof, WHYTOP_BIN, '--interval', String(opts.intervalMs), ...(opts.noNative ? ['--no-native'] : []), ...(opts.noBpf ? ['--no-bpf'] : [])];
 }
 
 /** What the screen shows of the harness: whytop's row count (threads mode), htop's thread count. */
@@ -902,7 +908,7 @@ async function main(): Promise<void> {
   console.log(
     [
       'whytop vs htop: CPU time per refresh of the whole program (utime + stime of every thread, /proc/PID/stat)',
-      `  whytop  node bin/whytop.js --interval ${opts.intervalMs} (defaults: threads list), fresh XDG_CONFIG_HOME`,
+      `  whytop  node ${whytopNodeFlags().join(' ')} bin/whytop.js --interval ${opts.intervalMs} (defaults: threads list), fresh XDG_CONFIG_HOME`,
       `  htop    htop -d ${Math.round(opts.intervalMs / 100)} (defaults: every userland thread shown), fresh HOME`,
       `Each alone in tmux at ${opts.width}x${opts.height}, one after the other, over the same harness; ${opts.warmupSeconds} s warm-up, then a`,
       `${opts.seconds} s window = ${fmt(opts.seconds / (opts.intervalMs / 1000), 0)} refreshes of ${refreshText}; ${opts.reps} repetition(s), order alternating; medians.`,
