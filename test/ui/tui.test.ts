@@ -196,7 +196,8 @@ describe.skipIf(!HAVE_TMUX)('the live TUI in a terminal (tmux)', () => {
   it('opens the detail of a thread and help, and closes them with Esc', async () => {
     await start();
     pane.keys('Enter');
-    let lines = await pane.waitFor((l) => l.some((x) => /^Thread \d+ ".*" of process \d+/.test(x)), 'thread detail');
+    // Wait for the whole detail: a capture can land while the terminal is still being redrawn.
+    let lines = await pane.waitFor((l) => l.some((x) => /^Thread \d+ ".*" of process \d+/.test(x)) && l.some((x) => x.includes('current syscall: ')), 'thread detail');
     expect(lines.join('\n')).toMatch(/Where its time went/);
     expect(lines.join('\n')).toMatch(/current syscall: /);
     pane.keys('Escape', 'F1');
