@@ -3,7 +3,7 @@
 // child that attaches them exactly as whytop does, then only waits — in rotating rounds; the table
 // gives the medians and the slowdowns.
 //
-//   npm run bench:probes -- [--rounds 7] [--seconds 3]
+//   npm run bench:probes -- [--rounds 7] [--seconds 3] [--workloads syscall,switch,loopback]
 //
 // Workloads (all pinned to CPU 0, so each runs on one CPU whatever else the machine does):
 //   syscall loop   bench/sysloop.c: getppid() as fast as it goes (calls/s) — the syscall path
@@ -109,10 +109,13 @@ async function main(argv: string[]): Promise<void> {
   if (argv.includes('--hold-probes')) return holdProbes(argv.includes('--syscalls'));
   let rounds = 7;
   let seconds = 3;
+  const names = ['syscall', 'switch', 'loopback'] as const;
+  let only: readonly string[] = names;
   const flags = new Flags(fail);
   flags.each(argv, (flag, value) => {
     if (flag === '--rounds') rounds = flags.number(flag, value(), 1);
     else if (flag === '--seconds') seconds = flags.number(flag, value(), 1);
+    else if (flag === '--workloads') only = flags.list(flag, value(), names);
     else fail(`unknown option ${flag}`);
   });
   if (process.getuid?.() !== 0) fail('needs root (the kernel probes)');
@@ -122,7 +125,7 @@ async function main(argv: string[]): Promise<void> {
   const slowdown = (base: number, v: number): string => `${(100 * (1 - v / base)).toFixed(1)}% (${fmtRatio(v / base)})`;
   const rows: string[][] = [['workload', 'unit', 'no probes', 'probes', 'slowdown', '+ --syscalls', 'slowdown']];
   const conditions = ['off', 'probes', 'syscalls'] as const;
-  for (const w of workloads(sysloop)) {
+  for (const w of workloads(sysloop).filter((_, i) => only.includes(names[i]))) {
     const results: Record<(typeof conditions)[number], number[]> = { off: [], probes: [], syscalls: [] };
     for (let r = 0; r < rounds; r++) {
       for (let k = 0; k < conditions.length; k++) {
