@@ -444,6 +444,7 @@ function didNotRun(pt: TaskTable, j: number, ct: TaskTable, i: number): boolean 
 function readsIdle(t: ThreadFrame, ct: TaskTable, i: number): boolean {
   const user = idleRate(ct.utimeTicks, i);
   const system = idleRate(ct.stimeTicks, i);
+  const slept = sleptThroughout(ct.state[i], ct.offcpuDNs, i);
   return (
     t.cpu_pct === (idleRate(ct.runNs, i) ?? (user === null || system === null ? null : 0)) &&
     t.user_pct === user &&
@@ -460,8 +461,8 @@ function readsIdle(t: ThreadFrame, ct: TaskTable, i: number): boolean {
     t.wchar_per_s === idleRate(ct.wchar, i) &&
     t.write_bytes_per_s === idleRate(ct.writeBytes, i) &&
     t.syscalls_per_s === idleRate(ct.syscalls, i) &&
-    t.offcpu_d_pct === sleptThroughout(ct.state[i], ct.offcpuDNs, i).d &&
-    t.offcpu_s_pct === sleptThroughout(ct.state[i], ct.offcpuDNs, i).s
+    t.offcpu_d_pct === slept.d &&
+    t.offcpu_s_pct === slept.s
   );
 }
 

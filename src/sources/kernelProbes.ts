@@ -94,6 +94,11 @@ function schedSwitchProgram(cpuMapFd: number, taskMapFd: number): Uint8Array {
   return a.encode();
 }
 
+/** Adds the time since `startReg` (ktime ns) to the u64 at `base + totalAt`. Clobbers r0–r5. */
+function addElapsed(a: BpfAsm, base: number, startReg: number, totalAt: number): void {
+  a.call(Helper.ktimeGetNs).alu(Alu.sub, R0, startReg).load(8, R1, base, totalAt).alu(Alu.add, R1, R0).store(8, base, totalAt, R1);
+}
+
 /** tp_btf/sched_wakeup(task *p): a sleep of p in D ends. */
 function schedWakeupProgram(taskMapFd: number): Uint8Array {
   const a = new BpfAsm();
@@ -101,13 +106,9 @@ function schedWakeupProgram(taskMapFd: number): Uint8Array {
   taskStorage(a, taskMapFd, R7, false, 'out');
   a.mov(R8, R0)
     .load(8, R9, R8, TaskStorage.sleepStartNs)
-    .jumpImm(Jmp.eq, R9, 0, 'out')
-    .call(Helper.ktimeGetNs)
-    .alu(Alu.sub, R0, R9)
-    .load(8, R1, R8, TaskStorage.offcpuDNs)
-    .alu(Alu.add, R1, R0)
-    .store(8, R8, TaskStorage.offcpuDNs, R1)
-    .storeImm(8, R8, TaskStorage.sleepStartNs, 0)
+    .jumpImm(Jmp.eq, R9, 0, 'out');
+  addElapsed(a, R8, R9, TaskStorage.offcpuDNs);
+  a.storeImm(8, R8, TaskStorage.sleepStartNs, 0)
     .label('out')
     .movImm(R0, 0)
     .exit();
@@ -123,14 +124,9 @@ function softirqProgram(cpuMapFd: number, exit: boolean): Uint8Array {
   if (!exit) {
     a.call(Helper.ktimeGetNs).store(8, R6, CpuValue.softirqEntryNs, R0);
   } else {
-    a.load(8, R7, R6, CpuValue.softirqEntryNs)
-      .jumpImm(Jmp.eq, R7, 0, 'out')
-      .call(Helper.ktimeGetNs)
-      .alu(Alu.sub, R0, R7)
-      .load(8, R1, R6, CpuValue.softirqNs)
-      .alu(Alu.add, R1, R0)
-      .store(8, R6, CpuValue.softirqNs, R1)
-      .storeImm(8, R6, CpuValue.softirqEntryNs, 0);
+    a.load(8, R7, R6, CpuValue.softirqEntryNs).jumpImm(Jmp.eq, R7, 0, 'out');
+    addElapsed(a, R6, R7, CpuValue.softirqNs);
+    a.storeImm(8, R6, CpuValue.softirqEntryNs, 0);
   }
   a.label('out').movImm(R0, 0).exit();
   return a.encode();
