@@ -88,7 +88,7 @@ export interface Pressure {
  * the device appeared. Sectors are 512 bytes whatever the device's own sector size.
  */
 export interface DiskStat {
-  /** Display name: the dm name for device-mapper devices (live /sys only), else the kernel name. */
+  /** Display name: the dm name for device-mapper devices (where the proc root has a sysfs), else the kernel name. */
   name: string;
   /** The kernel's name (sda, nvme0n1, dm-0, loop3). */
   kernelName: string;
@@ -109,7 +109,10 @@ export interface DiskStat {
   weightedMs: number;
 }
 
-/** DiskStat counters that only grow while the device exists (inFlight is a gauge, not one of them). */
+/**
+ * DiskStat counters that only grow while the device exists, the millisecond ones modulo 2^32 (the
+ * kernel prints them as 32-bit); inFlight is a gauge, not one of them.
+ */
 export const DISK_COUNTERS = ['readsCompleted', 'sectorsRead', 'readMs', 'writesCompleted', 'sectorsWritten', 'writeMs', 'ioTicksMs', 'weightedMs'] as const;
 
 /** One network interface from /proc/net/dev, counters since the interface was created. */

@@ -6,8 +6,9 @@ import * as path from 'node:path';
 import { DISK_COUNTERS } from '../model/snapshot.js';
 import type { DiskStat } from '../model/snapshot.js';
 import { parseUint, readProcText, tokenizeLines } from './procFile.js';
+import { sysRootOf } from './sysRoot.js';
 
-/** What the parser may ask of /sys about a device; without it, names alone decide. */
+/** What the parser may ask of sysfs about a device; without it, names alone decide. */
 export interface DiskSysLookup {
   /** The dm name of a device-mapper device (`dm-0` → `vg-root`), or null. */
   dmName(kernelName: string): string | null;
@@ -25,6 +26,11 @@ const DIGIT_DISK_PART_RE = /^((?:nvme\d+n\d+|mmcblk\d+|loop\d+|nbd\d+|md\d+))p\d
 const RAM_RE = /^ram\d+$/;
 const LOOP_RE = /^loop\d+$/;
 const LOOP_MAJOR = 7;
+
+/** True for a loop device: the loop driver's major, or a loopN name (a loop partition may have the extended major). */
+function isLoop(major: number, name: string): boolean {
+  return major === LOOP_MAJOR || LOOP_RE.test(name);
+}
 
 /** The disk a partition belongs to, from its name alone; null when the name is not a partition's. */
 export function partitionParentByName(name: string, known: ReadonlySet<string>): string | null {
@@ -73,7 +79,7 @@ function parseLine(tokens: string[]): Line | null {
 }
 
 /**
- * Parses /proc/diskstats text into whole disks. `sys` (the live /sys) names dm devices and tells
+ * Parses /proc/diskstats text into whole disks. `sys` (a sysfs lookup) names dm devices and tells
  * partitions apart; without it, kernel names are kept and partitions are found by name. A partition
  * whose disk is listed is dropped (the disk's counters include it); partitions whose disk is not
  * listed are summed under the disk's name. Malformed lines are skipped.
@@ -98,7 +104,7 @@ export function parseDiskstats(text: string, sys: DiskSysLookup | null = null): 
       if (!seen.has(parent)) orphans.push({ ...line, kernelName: parent });
       continue;
     }
-    const loop = line.major === LOOP_MAJOR || LOOP_RE.test(name);
+    const loop = isLoop(line.major, name);
     const c = line.counters;
     // A loop device never attached (or attached and never used) reads all zeros: not a device in use.
     if (loop && DISK_COUNTERS.every((k) => c[k] === 0) && c.inFlight === 0) continue;
@@ -110,7 +116,7 @@ export function parseDiskstats(text: string, sys: DiskSysLookup | null = null): 
   for (const o of orphans) {
     const d = disks.get(o.kernelName);
     if (d === undefined) {
-      disks.set(o.kernelName, { name: o.kernelName, kernelName: o.kernelName, loop: o.major === LOOP_MAJOR, ...o.counters });
+      disks.set(o.kernelName, { name: o.kernelName, kernelName: o.kernelName, loop: isLoop(o.major, o.kernelName), ...o.counters });
       continue;
     }
     if (d.kernelName !== o.kernelName) continue;
@@ -123,7 +129,7 @@ export function parseDiskstats(text: string, sys: DiskSysLookup | null = null): 
 /** Partition parents by sysfs root, name and major:minor, which do not change while the device exists. */
 const partitionCache = new Map<string, string | null | undefined>();
 
-/** Looks devices up under a sysfs root (the live /sys). */
+/** Looks devices up under a sysfs root (/sys, or a fixture's). */
 export function sysLookup(sysRoot: string): DiskSysLookup {
   return {
     dmName(kernelName) {
@@ -150,10 +156,10 @@ export function sysLookup(sysRoot: string): DiskSysLookup {
 }
 
 /**
- * Reads `<procRoot>/diskstats`; null when the file is unreadable. `sysRoot` defaults to the live
- * /sys for the live /proc, and to none for other roots (fixtures keep kernel names).
+ * Reads `<procRoot>/diskstats`; null when the file is unreadable. `sysRoot` defaults to the sysfs
+ * beside the proc root (sysRootOf: /sys for /proc); without one, kernel names are kept.
  */
-export function readDiskstats(procRoot: string, sysRoot: string | null = procRoot === '/proc' ? '/sys' : null): DiskStat[] | null {
+export function readDiskstats(procRoot: string, sysRoot: string | null = sysRootOf(procRoot)): DiskStat[] | null {
   const text = readProcText(`${procRoot}/diskstats`);
   if (text === null) return null;
   return parseDiskstats(text, sysRoot === null ? null : sysLookup(sysRoot));

@@ -2,10 +2,11 @@
 // processing by the NET_RX softirq), both of the reader's network namespace.
 import type { NetDevStat, SoftnetStat } from '../model/snapshot.js';
 import { readProcText } from './procFile.js';
+import { sysRootOf } from './sysRoot.js';
 
 const UINT_RE = /^\d+$/;
 const HEX_RE = /^[0-9a-fA-F]{1,16}$/;
-/** ARPHRD_LOOPBACK, as /sys/class/net/NAME/type reports it. */
+/** ARPHRD_LOOPBACK, as <sys>/class/net/NAME/type reports it. */
 const ARPHRD_LOOPBACK = '772';
 
 /**
@@ -65,14 +66,13 @@ export function parseSoftnet(text: string): SoftnetStat[] {
 }
 
 /**
- * Reads `<procRoot>/net/dev`; null when unreadable. For the live /proc, an interface is marked
- * loopback by /sys/class/net/NAME/type as well as by the name `lo`.
+ * Reads `<procRoot>/net/dev`; null when unreadable. An interface is marked loopback by the name
+ * `lo`, or by `<sysRoot>/class/net/NAME/type` where the proc root has a sysfs (sysRootOf).
  */
-export function readNetDev(procRoot: string): NetDevStat[] | null {
+export function readNetDev(procRoot: string, sysRoot: string | null = sysRootOf(procRoot)): NetDevStat[] | null {
   const text = readProcText(`${procRoot}/net/dev`);
   if (text === null) return null;
-  const live = procRoot === '/proc';
-  return parseNetDev(text, (name) => name === 'lo' || (live && readProcText(`/sys/class/net/${name}/type`)?.trim() === ARPHRD_LOOPBACK));
+  return parseNetDev(text, (name) => name === 'lo' || (sysRoot !== null && readProcText(`${sysRoot}/class/net/${name}/type`)?.trim() === ARPHRD_LOOPBACK));
 }
 
 /** Reads `<procRoot>/net/softnet_stat`; null when unreadable or empty. */

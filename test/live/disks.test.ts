@@ -1,15 +1,19 @@
 // Live: block devices and network interfaces.
-// - A direct-I/O writer on a loop device of our own: an ext4 image in a temp dir, attached with
-//   losetup and mounted; dd writes a file on it with O_DIRECT in 1 MiB blocks from a cgroup v1
-//   blkio group throttled on that loop device (so it writes at a steady, known rate; unthrottled a
+// - A direct-I/O writer and a direct-I/O reader on a loop device of our own: an ext4 image in a
+//   temp dir, attached with losetup and mounted; dd writes a file on it with O_DIRECT in 1 MiB
+//   blocks, and another dd reads the loop device itself with O_DIRECT, both from a cgroup v1 blkio
+//   group throttled on that loop device (so they run at a steady, known rate; unthrottled a
 //   buffered loop device swallows hundreds of MiB/s). The loop device's disks[] entry must move and
-//   agree with `iostat -x -d` over the same seconds.
+//   agree with `iostat -x -d` over the same seconds, reads and writes.
 // - Loopback traffic (iperf3 on 127.0.0.1 at a fixed bit rate) must move `lo` and agree with
-//   `sar -n DEV`.
+//   `sar -n DEV` (bytes and packets, both ways).
 // - Loop devices created and removed (LOOP_CTL_ADD / LOOP_CTL_REMOVE on /dev/loop-control) while
 //   `whytop dump --interval 500` runs: no crash, nulls on appearance, never a negative rate.
+// - Network interfaces (a dummy, or a veth pair where the kernel has no dummy driver) added, used,
+//   re-created and deleted while `whytop dump --interval 500` runs: the same.
 // - A device-mapper device shows under its dm name.
 // Everything created here is removed in afterAll, whatever happened.
+import * as dgram from 'node:dgram';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -36,6 +40,7 @@ import type { Started } from './workload.js';
 const INTERVALS = 6;
 const MiB = 1024 * 1024;
 const RATE = 16 * MiB; // bytes/s the writer is throttled to
+const READ_RATE = 8 * MiB; // bytes/s the reader is throttled to
 const BLKIO_ROOT = '/sys/fs/cgroup/blkio';
 const BLKIO = `${BLKIO_ROOT}/whytop-test-disks-${process.pid}`;
 // LOOP_CTL_ADD / LOOP_CTL_REMOVE ioctls on /dev/loop-control (linux/loop.h), through perl.
@@ -146,15 +151,87 @@ function badDeviceNumbers(f: Frame): string[] {
   return bad;
 }
 
+/**
+ * Null when the running kernel has device-mapper (built in, or dm_mod loaded: it registers the
+ * misc device `device-mapper`), else why not. /dev/mapper/control alone proves nothing: any
+ * dmsetup call creates that node, whether or not the kernel has a driver behind it.
+ */
+function deviceMapperMissing(): string | null {
+  const misc = fs.existsSync('/proc/misc') ? fs.readFileSync('/proc/misc', 'utf8') : '';
+  if (/^\s*\d+\s+device-mapper$/m.test(misc) || fs.existsSync('/sys/class/misc/device-mapper')) return null;
+  return 'needs device-mapper in the kernel (no device-mapper in /proc/misc: dm_mod neither built in nor loaded)';
+}
+
 const loopSkip = missingPrereqs({ root: true, tools: ['losetup', 'mkfs.ext4', 'mount', 'umount', 'truncate', 'dd', 'sh', 'iostat'], paths: ['/dev/loop-control'] });
 const throttleSkip = loopSkip ?? missingPrereqs({ paths: [`${BLKIO_ROOT}/cgroup.procs`] });
 const netSkip = missingPrereqs({ tools: ['iperf3', 'sar'] });
 const hotplugSkip = missingPrereqs({ root: true, tools: ['losetup', 'truncate', 'dd', 'perl'], paths: ['/dev/loop-control'] });
-const dmSkip = hotplugSkip ?? missingPrereqs({ tools: ['dmsetup'], paths: ['/dev/mapper/control'] });
+const dmSkip = hotplugSkip ?? missingPrereqs({ tools: ['dmsetup'] }) ?? deviceMapperMissing();
+const linkSkip = missingPrereqs({ root: true, tools: ['ip'] });
+
+/** Where the hot-plug test's interface lives: a /24 of the benchmarking range no host routes. */
+const LINK_NET = `198.18.${process.pid % 250}`;
+
+/** Kinds of interface the hot-plug test can add, in order of preference. */
+type LinkKind = 'dummy' | 'veth';
+
+/**
+ * An interface of this test, added with `ip link`: a dummy (its sends are counted and dropped), or a
+ * veth pair (its sends arrive at the peer) where the kernel has no dummy driver.
+ */
+class TestLink {
+  constructor(readonly name: string, readonly kind: LinkKind) {}
+
+  /** The first kind of interface the kernel can add (tried, then deleted), or null when none. */
+  static async probe(name: string): Promise<TestLink | null> {
+    for (const kind of ['dummy', 'veth'] as const) {
+      const link = new TestLink(name, kind);
+      if ((await run('ip', ['link', 'add', ...link.addArgs()], { allowFail: true })).code === 0) {
+        await link.remove();
+        return link;
+      }
+    }
+    return null;
+  }
+
+  private addArgs(): string[] {
+    return this.kind === 'dummy' ? [this.name, 'type', 'dummy'] : [this.name, 'type', 'veth', 'peer', 'name', `${this.name}p`];
+  }
+
+  /** Adds it, up with an address, so that sends to LINK_NET.2 go out of it. */
+  async add(): Promise<void> {
+    await run('ip', ['link', 'add', ...this.addArgs()]);
+    await run('ip', ['link', 'set', this.name, 'up']);
+    await run('ip', ['addr', 'add', `${LINK_NET}.1/24`, 'dev', this.name]);
+    if (this.kind === 'veth') {
+      await run('ip', ['link', 'set', `${this.name}p`, 'up']);
+      const mac = fs.readFileSync(`/sys/class/net/${this.name}p/address`, 'utf8').trim();
+      await run('ip', ['neigh', 'replace', `${LINK_NET}.2`, 'lladdr', mac, 'dev', this.name, 'nud', 'permanent']);
+    }
+  }
+
+  /** Deletes it (a veth's peer goes with it); false when it was not there. */
+  async remove(): Promise<boolean> {
+    return (await run('ip', ['link', 'del', this.name], { allowFail: true })).code === 0;
+  }
+}
+
+/** Sends `count` small UDP datagrams to LINK_NET.2 (the discard port), in bursts of 20 every 10 ms. */
+async function sendDatagrams(count: number): Promise<void> {
+  const socket = dgram.createSocket('udp4');
+  try {
+    for (let i = 0; i < count; i++) {
+      await new Promise<void>((resolve, reject) => socket.send(Buffer.alloc(64), 9, `${LINK_NET}.2`, (err) => (err ? reject(err) : resolve())));
+      if (i % 20 === 19) await sleep(10);
+    }
+  } finally {
+    socket.close();
+  }
+}
 
 describe('live: disks', () => {
   it(
-    titled('a throttled O_DIRECT dd on a loop device moves its write_bytes_per_s; agrees with iostat -x (wkB/s, w/s, %util) within 25%', throttleSkip),
+    titled('throttled O_DIRECT dd writer and reader on a loop device move its write and read rates; agree with iostat -x (wkB/s, w/s, rkB/s, r/s, %util) within 25%', throttleSkip),
     { skip: throttleSkip !== null, timeout: 120_000 },
     async () => {
       const dir = tempDir();
@@ -186,12 +263,17 @@ describe('live: disks', () => {
         }, 10_000, 100),
       );
       fs.writeFileSync(`${BLKIO}/blkio.throttle.write_bps_device`, `${devno} ${RATE}`);
+      fs.writeFileSync(`${BLKIO}/blkio.throttle.read_bps_device`, `${devno} ${READ_RATE}`);
       // Rewrites a 100 MiB file over and over (the image has room for ~270 MiB), until stopped.
       const file = path.join(mnt, 'data');
       const dd: Started = start('sh', ['-c', `echo $$ > ${BLKIO}/cgroup.procs && while :; do dd if=/dev/zero of=${file} bs=1M count=100 oflag=direct conv=notrunc status=none || exit 1; done`], { name: 'dd loop' });
       onCleanup('stop dd', () => dd.stop());
+      // Reads the first 100 MiB of the loop device over and over, bypassing the page cache.
+      const reader: Started = start('sh', ['-c', `echo $$ > ${BLKIO}/cgroup.procs && while :; do dd if=/dev/${loop} of=/dev/null bs=1M count=100 iflag=direct status=none || exit 1; done`], { name: 'dd reader' });
+      onCleanup('stop dd reader', () => reader.stop());
       await waitFor('dd to start writing', () => {
         if (!dd.running()) throw new Error(`dd failed: ${dd.stderr().trim()}`);
+        if (!reader.running()) throw new Error(`dd reader failed: ${reader.stderr().trim()}`);
         return fs.existsSync(file) && fs.statSync(file).size > 0;
       }, 10_000, 20);
       await sleep(1000); // ramp-up: the throttle's first budget spent, steady pace
@@ -201,7 +283,9 @@ describe('live: disks', () => {
         tools: [{ cmd: 'iostat', args: ['-x', '-d', '-y', '1', String(INTERVALS), loop] }],
       });
       expect(dd.running(), `dd wrote through the whole window: ${dd.stderr()}`).toBe(true);
+      expect(reader.running(), `dd read through the whole window: ${reader.stderr()}`).toBe(true);
       await dd.stop();
+      await reader.stop();
 
       const io = parseIostat(tools[0]).map((b) => b[loop]);
       expect(io.length, tools[0]).toBe(INTERVALS);
@@ -212,31 +296,41 @@ describe('live: disks', () => {
       expect(disks.every(Boolean), `whytop listed ${loop} in every frame`).toBe(true);
 
       const before = median(baseline.map((f) => diskOf(f, loop)?.write_bytes_per_s ?? 0));
+      const readBefore = median(baseline.map((f) => diskOf(f, loop)?.read_bytes_per_s ?? 0));
       const wBytes = median(disks.map((d) => num(d!.write_bytes_per_s, 'write_bytes_per_s')));
       const wIos = median(disks.map((d) => num(d!.writes_per_s, 'writes_per_s')));
+      const rBytes = median(disks.map((d) => num(d!.read_bytes_per_s, 'read_bytes_per_s')));
+      const rIos = median(disks.map((d) => num(d!.reads_per_s, 'reads_per_s')));
       const busy = median(disks.map((d) => num(d!.busy_pct, 'busy_pct')));
       const queue = median(disks.map((d) => num(d!.queue_depth, 'queue_depth')));
       const awaitMs = median(disks.map((d) => num(d!.await_ms, 'await_ms')));
       const wkB = median(ioRows.map((r) => r['wkB/s']));
       const ws = median(ioRows.map((r) => r['w/s']));
+      const rkB = median(ioRows.map((r) => r['rkB/s']));
+      const rs = median(ioRows.map((r) => r['r/s']));
       const util = median(ioRows.map((r) => r['%util']));
       const aqu = median(ioRows.map((r) => r['aqu-sz']));
       // iostat prints r_await and w_await; whytop's await is over reads and writes together.
       const ioAwait = median(ioRows.map((r) => (r['r/s'] + r['w/s'] > 0 ? (r['r_await'] * r['r/s'] + r['w_await'] * r['w/s']) / (r['r/s'] + r['w/s']) : 0)));
       // Per-second pairs, for the report: the same seconds read by both.
       const pairs = disks.map((d, i) => [Math.round(d!.write_bytes_per_s! / 1024), ioRows[i]['wkB/s']]);
+      const readPairs = disks.map((d, i) => [Math.round(d!.read_bytes_per_s! / 1024), ioRows[i]['rkB/s']]);
       report('disks', {
         loop,
-        beforeKiBps: before / 1024,
-        whytop: { wKiBps: wBytes / 1024, wps: wIos, busyPct: busy, queue, awaitMs },
-        iostat: { wKiBps: wkB, wps: ws, utilPct: util, aqu, awaitMs: ioAwait },
-        perSecondKiB: pairs,
+        loopMarked: disks[0]!.loop,
+        beforeKiBps: { write: before / 1024, read: readBefore / 1024 },
+        whytop: { wKiBps: wBytes / 1024, wps: wIos, rKiBps: rBytes / 1024, rps: rIos, busyPct: busy, queue, awaitMs },
+        iostat: { wKiBps: wkB, wps: ws, rKiBps: rkB, rps: rs, utilPct: util, aqu, awaitMs: ioAwait },
+        perSecondWriteKiB: pairs,
+        perSecondReadKiB: readPairs,
       });
       // Both read /proc/diskstats over the same seconds (aligned to a few ms); the throttle
       // releases whole 1 MiB writes (two 512 KiB requests), ~16 per second.
       const problems = [
         disagreement(`disks[${loop}].write_bytes_per_s vs iostat wkB/s`, wBytes / 1024, wkB, { rel: 0.25 }),
         disagreement(`disks[${loop}].writes_per_s vs iostat w/s`, wIos, ws, { rel: 0.25 }),
+        disagreement(`disks[${loop}].read_bytes_per_s vs iostat rkB/s`, rBytes / 1024, rkB, { rel: 0.25 }),
+        disagreement(`disks[${loop}].reads_per_s vs iostat r/s`, rIos, rs, { rel: 0.25 }),
         // A buffered loop device completes writes in well under a millisecond: %util is small, so
         // an absolute allowance as well.
         disagreement(`disks[${loop}].busy_pct vs iostat %util`, busy, util, { rel: 0.25, abs: 2 }),
@@ -248,6 +342,10 @@ describe('live: disks', () => {
       expect(wBytes, 'write_bytes_per_s during the writer').toBeGreaterThan(RATE / 2);
       expect(wBytes, 'write_bytes_per_s during the writer').toBeLessThan(RATE * 1.5);
       expect(before, 'write_bytes_per_s before the writer').toBeLessThan(RATE / 10);
+      expect(rBytes, 'read_bytes_per_s during the reader').toBeGreaterThan(READ_RATE / 2);
+      expect(rBytes, 'read_bytes_per_s during the reader').toBeLessThan(READ_RATE * 1.5);
+      expect(readBefore, 'read_bytes_per_s before the reader').toBeLessThan(READ_RATE / 10);
+      expect(disks.every((d) => d!.loop), `${loop} is marked loop`).toBe(true);
     },
   );
 
@@ -366,7 +464,7 @@ describe('live: disks', () => {
 
 describe('live: network interfaces', () => {
   it(
-    titled('iperf3 over 127.0.0.1 moves lo; rx/tx bytes agree with sar -n DEV (rxkB/s, txkB/s) within 25%', netSkip),
+    titled('iperf3 over 127.0.0.1 moves lo; rx/tx bytes and packets agree with sar -n DEV (rxkB/s, txkB/s, rxpck/s, txpck/s) within 25%', netSkip),
     { skip: netSkip !== null, timeout: 90_000 },
     async () => {
       const baseline = (await whytop(['--interval', '1000', '--count', '2']).done).slice(1);
@@ -407,25 +505,94 @@ describe('live: network interfaces', () => {
       const rx = median(lo.map((n) => num(n!.rx_bytes_per_s, 'rx_bytes_per_s')));
       const tx = median(lo.map((n) => num(n!.tx_bytes_per_s, 'tx_bytes_per_s')));
       const rxPk = median(lo.map((n) => num(n!.rx_packets_per_s, 'rx_packets_per_s')));
+      const txPk = median(lo.map((n) => num(n!.tx_packets_per_s, 'tx_packets_per_s')));
       const sarRx = median(sarRows.map((r) => Number(r!['rxkB/s'])));
       const sarTx = median(sarRows.map((r) => Number(r!['txkB/s'])));
       const sarRxPk = median(sarRows.map((r) => Number(r!['rxpck/s'])));
+      const sarTxPk = median(sarRows.map((r) => Number(r!['txpck/s'])));
       report('nets', {
         beforeKiBps: before / 1024,
-        whytop: { rxKiBps: rx / 1024, txKiBps: tx / 1024, rxpkps: rxPk },
-        sar: { rxKiBps: sarRx, txKiBps: sarTx, rxpkps: sarRxPk },
+        whytop: { rxKiBps: rx / 1024, txKiBps: tx / 1024, rxpkps: rxPk, txpkps: txPk },
+        sar: { rxKiBps: sarRx, txKiBps: sarTx, rxpkps: sarRxPk, txpkps: sarTxPk },
         perSecondRxKiB: lo.map((n, i) => [Math.round(n!.rx_bytes_per_s! / 1024), Number(sarRows[i]!['rxkB/s'])]),
       });
       const problems = [
         disagreement('nets[lo].rx_bytes_per_s vs sar rxkB/s', rx / 1024, sarRx, { rel: 0.25 }),
         disagreement('nets[lo].tx_bytes_per_s vs sar txkB/s', tx / 1024, sarTx, { rel: 0.25 }),
         disagreement('nets[lo].rx_packets_per_s vs sar rxpck/s', rxPk, sarRxPk, { rel: 0.25 }),
+        disagreement('nets[lo].tx_packets_per_s vs sar txpck/s', txPk, sarTxPk, { rel: 0.25 }),
       ];
       expect(problems.filter(Boolean)).toEqual([]);
       // 400 Mbit/s is 50 MB/s each way on lo (every byte sent is also received).
       expect(rx, 'lo rx_bytes_per_s during traffic').toBeGreaterThan(25e6);
       expect(rx, 'lo rx_bytes_per_s during traffic').toBeGreaterThan(before * 10);
       for (const f of [...baseline, ...wf]) expect(badDeviceNumbers(f)).toEqual([]);
+    },
+  );
+  it(
+    titled('interfaces added, used, re-created and deleted while dump --interval 500 runs: no crash, nulls when one appears, no negative rate', linkSkip),
+    { skip: linkSkip !== null, timeout: 90_000 },
+    async (ctx) => {
+      const name = `wt${process.pid % 100000}`;
+      const link = await TestLink.probe(name);
+      if (link === null) {
+        console.warn(`[live] SKIPPING the interface hot-plug test: the kernel adds neither a dummy interface (no dummy module) nor a veth pair`);
+        return ctx.skip('no dummy module, no veth');
+      }
+      onCleanup(`ip link del ${name}`, () => link.remove());
+
+      const dump = whytop(['--interval', '500']);
+      const framesNow = (): number => dump.frames.length;
+      const waitFrames = (k: number): Promise<unknown> => {
+        const target = framesNow() + k;
+        return waitFor(`${k} more frames`, () => {
+          if (!dump.proc.running()) throw new Error(`whytop exited: ${dump.proc.stderr()}`);
+          return framesNow() >= target;
+        }, 30_000, 20);
+      };
+      await waitFrames(2);
+      const phases: Array<[string, number]> = [];
+      const mark = (what: string): void => void phases.push([what, framesNow()]);
+      for (let round = 0; round < 2; round++) {
+        await link.add();
+        mark(`round ${round}: added`);
+        await waitFrames(2);
+        await sendDatagrams(300);
+        mark(`round ${round}: sent`);
+        await waitFrames(2);
+        // Deleted and added again at once (most likely within one interval: its counters start over).
+        await link.remove();
+        await link.add();
+        mark(`round ${round}: re-created`);
+        await waitFrames(2);
+        await sendDatagrams(100);
+        await waitFrames(1);
+        await link.remove();
+        mark(`round ${round}: deleted`);
+        await waitFrames(3);
+      }
+      await dump.proc.stop(); // SIGTERM: whytop finishes cleanly
+      const frames = await dump.done;
+      expect(dump.proc.stderr(), 'whytop wrote nothing to stderr').toBe('');
+
+      const bad = frames.flatMap((f) => badDeviceNumbers(f).map((b) => `${f.time} ${b}`));
+      expect(bad, 'negative, NaN or infinite numbers in disks/nets/softnet').toEqual([]);
+      const seen = frames.map((f) => netOf(f, name));
+      const appearances: number[] = [];
+      const sending: number[] = [];
+      seen.forEach((n, i) => {
+        if (n === undefined) return;
+        if (seen[i - 1] === undefined) {
+          appearances.push(i);
+          expect(n, `frame ${i}: ${name} just appeared`).toMatchObject({ rx_packets_per_s: null, tx_packets_per_s: null, tx_bytes_per_s: null });
+        }
+        if ((n.tx_packets_per_s ?? 0) > 0) sending.push(i);
+      });
+      const txPeak = Math.max(0, ...seen.map((n) => n?.tx_packets_per_s ?? 0));
+      report('nets hot-plug', { kind: link.kind, interface: name, frames: frames.length, listedIn: seen.filter(Boolean).length, appearances, framesSending: sending.length, txPeakPps: txPeak, phases });
+      expect(appearances.length, `${name} appeared at least once per round`).toBeGreaterThanOrEqual(2);
+      expect(sending.length, `${name} showed packets sent`).toBeGreaterThanOrEqual(2);
+      expect(netOf(frames[frames.length - 1], name), `${name} is gone after the last deletion`).toBeUndefined();
     },
   );
 });

@@ -38,6 +38,7 @@ describe('derive: disks', () => {
     expect(f.disks).toEqual([
       {
         name: 'sda',
+        loop: false,
         reads_per_s: 100,
         writes_per_s: 100,
         read_bytes_per_s: 2000 * 512,
@@ -66,7 +67,7 @@ describe('derive: disks', () => {
     const f = derive(prev, cur);
     expect(f.disks.map((d) => d.name)).toEqual(['sda', 'sdc']);
     expect(f.disks[0].reads_per_s).toBe(10);
-    expect(f.disks[1]).toEqual({ name: 'sdc', ...NULL_DISK });
+    expect(f.disks[1]).toEqual({ name: 'sdc', loop: false, ...NULL_DISK });
     for (const [p, v] of numbers(f.disks)) expect(Number.isNaN(v) || v < 0, p).toBe(false);
   });
 
@@ -74,14 +75,37 @@ describe('derive: disks', () => {
     const prev = makeSnapshot(0, { diskstats: [disk('loop0', { loop: true, readsCompleted: 500, sectorsRead: 9000, writesCompleted: 10, ioTicksMs: 400 })] });
     // Detached and attached again: reads started over, writes happen to be higher already.
     const cur = makeSnapshot(1, { diskstats: [disk('loop0', { loop: true, readsCompleted: 3, sectorsRead: 24, writesCompleted: 900, ioTicksMs: 600 })] });
-    expect(derive(prev, cur).disks).toEqual([{ name: 'loop0', ...NULL_DISK }]);
+    expect(derive(prev, cur).disks).toEqual([{ name: 'loop0', loop: true, ...NULL_DISK }]);
     const back = derive(cur, prev);
     for (const [p, v] of numbers(back.disks)) expect(Number.isNaN(v) || v < 0, p).toBe(false);
   });
 
+  it('counts a 32-bit millisecond field that wrapped at 2^32 modulo 2^32 while the I/O counts grew', () => {
+    const U32 = 2 ** 32;
+    // Every ms field 1000 ms short of the wrap, then past it: 1000 ms before, plus what the counts imply.
+    const near = (ms: number): number => U32 - 1000 + ms;
+    const prev = makeSnapshot(0, { diskstats: [disk('sda', { readsCompleted: 100, sectorsRead: 800, readMs: near(0), writesCompleted: 50, sectorsWritten: 400, writeMs: near(500), ioTicksMs: near(200), weightedMs: near(900) })] });
+    const cur = makeSnapshot(2, {
+      // reads +200 taking 1600 ms; writes +100 taking 800 ms (500 + 300 past the wrap); busy 1600 ms; weighted 3000 ms.
+      diskstats: [disk('sda', { readsCompleted: 300, sectorsRead: 2400, readMs: 600, writesCompleted: 150, sectorsWritten: 1200, writeMs: 300, ioTicksMs: 800, weightedMs: 2900 })],
+    });
+    expect(derive(prev, cur).disks).toEqual([
+      { name: 'sda', loop: false, reads_per_s: 100, writes_per_s: 50, read_bytes_per_s: 800 * 512, write_bytes_per_s: 400 * 512, await_ms: 2400 / 300, queue_depth: 1.5, busy_pct: 80 },
+    ]);
+  });
+
+  it('still takes I/O counts that went backwards for a re-created device, even when ms fields wrapped too', () => {
+    const prev = makeSnapshot(0, { diskstats: [disk('loop2', { loop: true, readsCompleted: 900, sectorsRead: 7200, readMs: 2 ** 32 - 10, ioTicksMs: 2 ** 32 - 10 })] });
+    const cur = makeSnapshot(1, { diskstats: [disk('loop2', { loop: true, readsCompleted: 4, sectorsRead: 32, readMs: 3, ioTicksMs: 5 })] });
+    expect(derive(prev, cur).disks).toEqual([{ name: 'loop2', loop: true, ...NULL_DISK }]);
+    // Counts kept growing but one ms field is behind and the others are not: modular for that field only.
+    const grew = makeSnapshot(1, { diskstats: [disk('loop2', { loop: true, readsCompleted: 910, sectorsRead: 7280, readMs: 10, ioTicksMs: 2 ** 32 - 5 })] });
+    expect(derive(prev, grew).disks[0]).toMatchObject({ reads_per_s: 10, await_ms: 2, busy_pct: 0.5 });
+  });
+
   it('gives nulls for an empty interval and no disks when diskstats is absent', () => {
     const s = makeSnapshot(1, { diskstats: [disk('sda', { readsCompleted: 5, readMs: 5 })] });
-    expect(derive(s, s).disks).toEqual([{ name: 'sda', ...NULL_DISK }]);
+    expect(derive(s, s).disks).toEqual([{ name: 'sda', loop: false, ...NULL_DISK }]);
     expect(derive(makeSnapshot(0), makeSnapshot(1)).disks).toEqual([]);
     expect(derive(makeSnapshot(0, { diskstats: null }), makeSnapshot(1, { diskstats: null })).disks).toEqual([]);
     // diskstats came back: every device is new.

@@ -1,11 +1,45 @@
 // Parsers of /proc/diskstats, /proc/net/dev and /proc/net/softnet_stat on fixture trees.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { parseDiskstats, partitionParentByName, readDiskstats, sysLookup } from '../../src/sources/diskstats.js';
 import { parseNetDev, parseSoftnet, readNetDev, readSoftnet } from '../../src/sources/netdev.js';
+import { sysRootOf } from '../../src/sources/sysRoot.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/proc', import.meta.url));
 const fx = (scenario: string): string => `${FIXTURES}/${scenario}`;
+/** test/fixtures/host: proc (the threads scenario) with a sys beside it (the devices scenario's sysfs). */
+const HOST = fileURLToPath(new URL('../fixtures/host', import.meta.url));
+
+const temps: string[] = [];
+afterAll(() => {
+  for (const dir of temps) fs.rmSync(dir, { recursive: true, force: true });
+});
+
+/** A temp tree of files (path → content), removed after the tests; returns its root. */
+function tree(files: Record<string, string>): string {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'whytop-devices-'));
+  temps.push(root);
+  for (const [file, text] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, file)), { recursive: true });
+    fs.writeFileSync(path.join(root, file), text);
+  }
+  return root;
+}
+
+describe('sysRootOf: the sysfs that goes with a proc root', () => {
+  it('is the sys directory beside a root named proc, when there is one', () => {
+    expect(sysRootOf('/proc')).toBe('/sys');
+    expect(sysRootOf('/proc/')).toBe('/sys');
+    expect(sysRootOf(`${HOST}/proc`)).toBe(`${HOST}/sys`);
+    expect(sysRootOf(path.relative(process.cwd(), `${HOST}/proc`))).toBe(`${HOST}/sys`);
+    // Named otherwise, or no sys beside it: none.
+    expect(sysRootOf(fx('devices'))).toBeNull();
+    expect(sysRootOf(`${tree({ 'proc/diskstats': '' })}/proc`)).toBeNull();
+  });
+});
 
 /** Counters in the kernel's column order (reads, sectors read, ms reading, writes, ..., weighted ms). */
 function disk(name: string, loop: boolean, c: number[], kernelName = name) {
@@ -52,6 +86,24 @@ describe('parseDiskstats / readDiskstats', () => {
       ['odd', 'odd'],
       ['mmcblk0', 'mmcblk0'],
     ]);
+  });
+
+  it('names dm devices from the sys beside a proc root named proc (fixture trees as well as /proc)', () => {
+    const d = readDiskstats(`${HOST}/proc`);
+    expect(d?.map((x) => [x.name, x.kernelName, x.loop])).toEqual([
+      ['loop1', 'loop1', true],
+      ['vda', 'vda', false],
+      ['vg0-root', 'dm-0', false],
+      ['sr0', 'sr0', false],
+    ]);
+    // An explicit null: no sysfs, kernel names.
+    expect(readDiskstats(`${HOST}/proc`, null)?.map((x) => x.name)).toContain('dm-0');
+  });
+
+  it('marks a loop device loop, by major or by name, partitions folded in', () => {
+    // A partitioned loop device whose disk line is missing: the partition's extended major (259), the disk's name.
+    const d = parseDiskstats(' 259 0 loop5p1 10 0 80 5 20 0 160 7 0 9 12\n 7 6 loop6 1 0 8 1 0 0 0 0 0 1 1\n 8 0 sda 1 0 8 1 0 0 0 0 0 1 1\n');
+    expect(d.map((x) => [x.name, x.loop])).toEqual([['loop6', true], ['sda', false], ['loop5', true]]);
   });
 
   it('tells partitions by name when /sys cannot', () => {
@@ -101,6 +153,15 @@ describe('parseNetDev / readNetDev', () => {
     expect(n![1]).toMatchObject({ rxBytes: 4294967295, rxPackets: 123456, rxErrs: 1, rxDrop: 2, txBytes: 987654321, txPackets: 65432, txErrs: 3, txDrop: 4 });
     expect(parseNetDev('')).toEqual([]);
     expect(readNetDev(fx('basic'))).toBeNull();
+  });
+
+  it('marks loopback by link type in the sys beside a proc root named proc', () => {
+    const dev = 'Inter-| Receive | Transmit\n face |bytes packets|bytes packets\n';
+    const line = (name: string) => `${name}: 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16\n`;
+    const root = tree({ 'proc/net/dev': dev + line('lo') + line('lo9') + line('eth0'), 'sys/class/net/lo9/type': '772\n', 'sys/class/net/eth0/type': '1\n' });
+    expect(readNetDev(`${root}/proc`)?.map((n) => [n.name, n.loopback])).toEqual([['lo', true], ['lo9', true], ['eth0', false]]);
+    // Without a sysfs only the name lo tells.
+    expect(readNetDev(`${root}/proc`, null)?.map((n) => [n.name, n.loopback])).toEqual([['lo', true], ['lo9', false], ['eth0', false]]);
   });
 
   it('marks loopback by the decision it is given', () => {
