@@ -9,12 +9,19 @@ export interface Band {
 
 /** The thresholds table. */
 export const THRESHOLDS = {
+  /**
+   * Frames an active hint may stay on its hold level alone, counted from the last frame at its start
+   * level: enough to ride out a value hovering around a threshold, not to keep a condition that
+   * settled below its start level on screen for good. It also bounds how far back a replay must
+   * look to know whether a hint is active (store/timeline.ts).
+   */
+  holdFrames: 30,
   /** Pages swapped in or out per second. Any swapping of anonymous memory is news. */
   swapPagesPerSec: { on: 1, hold: 0.01 },
   /** Swap pages per second above which swapping is critical (a storm, not a trickle). */
   swapStormPagesPerSec: 1000,
-  /** MemFree below this share of RAM counts as "low free memory". */
-  lowFreePct: 5,
+  /** MemFree at or below this share of RAM (%) counts as "low free memory". */
+  lowFreePct: { on: 5, hold: 7 } as Band,
   /** ...but with MemAvailable above this share, the low free memory is just cache doing its job. */
   healthyAvailablePct: 20,
   /** MemAvailable below this share of RAM: real memory pressure. */
@@ -26,7 +33,7 @@ export const THRESHOLDS = {
   /** Dirty + writeback bytes that make an fsync or the dirty limit stall writers. */
   dirtyBytes: { on: 256 * 1024 * 1024, hold: 192 * 1024 * 1024 } as Band,
   /** VSZ at least this many times RSS, and at least demandPagingMinVszBytes: mostly untouched mappings. */
-  demandPagingRatio: 20,
+  demandPagingRatio: { on: 20, hold: 15 } as Band,
   demandPagingMinVszBytes: 4 * 1024 * 1024 * 1024,
   /** Processes the demand-paging rule may name per frame (largest first). */
   demandPagingMaxProcesses: 3,
@@ -36,8 +43,10 @@ export const THRESHOLDS = {
   ksoftirqdBusyPct: 5,
   /** Idle share of CPU time (idle + iowait) that makes "CPU idle but slow" apply. */
   cpuIdlePct: 50,
-  /** Threads in D (sustained) that count as "blocked on I/O". */
+  /** Threads in D (sustained) that count as "blocked" (uninterruptible sleep: usually I/O). */
   dThreads: { on: 1, hold: 1 } as Band,
+  /** Share (%) of the interval a thread spent in D (kernel probes) that counts as blocked, besides being in D when sampled. */
+  threadDPct: { on: 80, hold: 40 } as Band,
   /** iowait % (of all CPUs) or PSI io some avg10 % that counts as waiting on I/O. */
   iowaitPct: { on: 20, hold: 12 } as Band,
   psiIoSomePct: { on: 10, hold: 5 } as Band,
@@ -69,6 +78,8 @@ export const THRESHOLDS = {
   diskAwaitMinMs: 10,
   /** NET_RX softirqs per second (all CPUs) below which their spread is not worth a word. */
   netRxPerSec: 10000,
+  /** Share (%) of received packets on loopback above which NET_RX's spread says nothing about network cards. */
+  netRxLoopbackSharePct: 90,
   /** Share (%) of NET_RX on one CPU that counts as "all on one queue". */
   netRxOneCpuSharePct: { on: 80, hold: 70 } as Band,
   /** Softnet drops + time squeezes per second on a CPU. */

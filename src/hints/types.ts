@@ -15,6 +15,11 @@ export interface HintSubject {
   pid?: number;
 }
 
+/** Identity of a hint across frames: its rule and its subject (the engine's tracks, the `w` list's selection). */
+export function hintKey(id: string, subject: HintSubject): string {
+  return `${id}|${subject.kind}:${subject.id ?? ''}`;
+}
+
 /** An active hint, as the UI shows it and `dump` prints it (without `explain`). */
 export interface Hint {
   id: string;

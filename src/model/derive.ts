@@ -240,10 +240,18 @@ function derivePressure(prev: Snapshot, cur: Snapshot, seconds: number): Pressur
 /** Bytes per /proc/diskstats sector, whatever the device's own sector size. */
 const SECTOR_BYTES = 512;
 
+/** Where the diskstats millisecond fields wrap: the kernel prints them as 32-bit unsigned ints. */
+const U32_WRAP = 2 ** 32;
+
+/** Disk counts printed as unsigned long (64-bit): one going backwards means the device was re-created. */
+const DISK_COUNT_FIELDS = ['readsCompleted', 'sectorsRead', 'writesCompleted', 'sectorsWritten'] as const satisfies ReadonlyArray<(typeof DISK_COUNTERS)[number]>;
+
+/** Disk times printed as 32-bit unsigned ms: one going backwards while the counts did not has wrapped. */
+const DISK_MS_FIELDS = ['readMs', 'writeMs', 'ioTicksMs', 'weightedMs'] as const satisfies ReadonlyArray<(typeof DISK_COUNTERS)[number]>;
 
 /**
  * The earlier counters of the same device (matched by name), or null when there are none to
- * compare with: the device appeared during the interval, or any of its counters went backwards
+ * compare with: the device appeared during the interval, or any of `counters` went backwards
  * (it was removed and re-created, e.g. a loop device detached and attached again).
  */
 function sameDevice<T extends { name: string }>(before: Map<string, T>, now: T, counters: ReadonlyArray<keyof T>): T | null {
@@ -260,6 +268,12 @@ function byName<T extends { name: string }>(list: readonly T[] | null | undefine
   return map;
 }
 
+/** Per-second growth of a 32-bit millisecond field, a wrap past 2^32 included; null when unknown. */
+function u32MsPerSec(prevMs: number, curMs: number, seconds: number): number | null {
+  const deltaMs = curMs >= prevMs ? curMs - prevMs : (((curMs - prevMs) % U32_WRAP) + U32_WRAP) % U32_WRAP;
+  return Number.isFinite(deltaMs) && seconds > 0 ? deltaMs / seconds : null;
+}
+
 function deriveDisks(prev: Snapshot, cur: Snapshot, seconds: number): DiskFrame[] {
   const before = byName<DiskStat>(prev.diskstats);
   const out: DiskFrame[] = [];
@@ -267,21 +281,26 @@ function deriveDisks(prev: Snapshot, cur: Snapshot, seconds: number): DiskFrame[
   for (const d of cur.diskstats ?? []) {
     if (names.has(d.name)) continue;
     names.add(d.name);
-    const p = sameDevice(before, d, DISK_COUNTERS);
-    const rate = (k: (typeof DISK_COUNTERS)[number]): number | null => (p === null ? null : ratePerSec(p[k], d[k], seconds));
-    const ios = p === null ? null : d.readsCompleted + d.writesCompleted - p.readsCompleted - p.writesCompleted;
-    const ioMs = p === null ? null : d.readMs + d.writeMs - p.readMs - p.writeMs;
+    const p = sameDevice(before, d, DISK_COUNT_FIELDS);
+    const rate = (k: (typeof DISK_COUNT_FIELDS)[number]): number | null => (p === null ? null : ratePerSec(p[k], d[k], seconds));
+    const msPerSec = (k: (typeof DISK_MS_FIELDS)[number]): number | null => (p === null ? null : u32MsPerSec(p[k], d[k], seconds));
+    const reads = rate('readsCompleted');
+    const writes = rate('writesCompleted');
+    const readMs = msPerSec('readMs');
+    const writeMs = msPerSec('writeMs');
     const sectorsRead = rate('sectorsRead');
     const sectorsWritten = rate('sectorsWritten');
-    const weighted = rate('weightedMs');
-    const ticks = rate('ioTicksMs');
+    const weighted = msPerSec('weightedMs');
+    const ticks = msPerSec('ioTicksMs');
     out.push({
       name: d.name,
-      reads_per_s: rate('readsCompleted'),
-      writes_per_s: rate('writesCompleted'),
+      loop: d.loop,
+      reads_per_s: reads,
+      writes_per_s: writes,
       read_bytes_per_s: sectorsRead === null ? null : sectorsRead * SECTOR_BYTES,
       write_bytes_per_s: sectorsWritten === null ? null : sectorsWritten * SECTOR_BYTES,
-      await_ms: ios !== null && ioMs !== null && ios > 0 && Number.isFinite(ioMs) && seconds > 0 ? ioMs / ios : null,
+      // ms of I/O per second over I/Os per second: ms per I/O.
+      await_ms: reads !== null && writes !== null && readMs !== null && writeMs !== null && reads + writes > 0 ? (readMs + writeMs) / (reads + writes) : null,
       // Per second of milliseconds → per millisecond of the interval.
       queue_depth: weighted === null ? null : weighted / 1000,
       busy_pct: ticks === null ? null : Math.min(100, ticks / 10),
@@ -703,7 +722,7 @@ export function derive(prev: Snapshot, cur: Snapshot, previous: Frame | null = n
     host: {
       hostname: cur.host.hostname,
       kernel_release: cur.host.kernelRelease,
-      kpti_active: cur.host.meltdown === null ? null : /\bPTI\b/.test(cur.host.meltdown),
+      kpti_active: cur.host.meltdown === null ? null : /\bPTI\b/.test(cur.host.meltdown) ? true : /^Vulnerable/.test(cur.host.meltdown) ? 'vulnerable' : /^Not affected/.test(cur.host.meltdown) ? false : null,
     },
     cpus,
     cpu_total: total,

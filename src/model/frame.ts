@@ -171,6 +171,8 @@ export interface ProcessFrame {
 export interface DiskFrame {
   /** dm name for device-mapper devices, else the kernel name (sda, nvme0n1, loop3). */
   name: string;
+  /** A loop device: a file used as a disk, so its I/O lands on another device as well. */
+  loop: boolean;
   reads_per_s: number | null;
   writes_per_s: number | null;
   read_bytes_per_s: number | null;
@@ -210,8 +212,12 @@ export interface SoftnetFrame {
 export interface HostFrame {
   hostname: string;
   kernel_release: string;
-  /** True when page-table isolation (KPTI) is on: every syscall and switch pays a TLB flush. */
-  kpti_active: boolean | null;
+  /**
+   * Page-table isolation (KPTI), from the kernel's Meltdown status: true when on (every kernel entry
+   * and exit also switches page tables); false when the CPU is not affected; 'vulnerable' when it is
+   * affected but the mitigation is off; null when unknown.
+   */
+  kpti_active: boolean | 'vulnerable' | null;
 }
 
 /** Everything derived from two snapshots. */

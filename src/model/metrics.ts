@@ -9,7 +9,7 @@ export interface MetricDef {
   id: string;
   /** Short column label. */
   label: string;
-  unit: '%' | '/s' | 'bytes' | 'bytes/s' | 'kB/s' | 's' | 'ms' | 'µs' | 'count' | 'id' | 'text' | 'load';
+  unit: '%' | '/s' | 'bytes' | 'bytes/s' | 'kB/s' | 's' | 'ms' | 'µs' | 'count' | 'id' | 'text' | 'boolean' | 'load';
   /** Kernel files read for it, relative to the proc root (PID/TID stand for process and thread ids). */
   sources: string[];
   /** One line: what it means. */
@@ -100,9 +100,10 @@ function deviceMetrics(): MetricDef[] {
   const disk = (field: string, label: string, unit: MetricDef['unit'], meaning: string): MetricDef => ({ id: `disks[].${field}`, label, unit, sources: DISK, meaning });
   const net = (field: string, label: string, unit: MetricDef['unit'], meaning: string): MetricDef => ({ id: `nets[].${field}`, label, unit, sources: NET, meaning });
   const softnet = (field: string, label: string, unit: MetricDef['unit'], meaning: string): MetricDef => ({ id: `softnet[].${field}`, label, unit, sources: SOFTNET, meaning });
-  const fresh = ' (every rate of a device is null when it is new since the last sample or its counters went backwards)';
+  const fresh = ' (every rate of a device is null when it is new since the last sample, or was re-created: its counts went backwards)';
   return [
     { id: 'disks[].name', label: 'DEVICE', unit: 'text', sources: [...DISK, '/sys/block/dm-N/dm/name'], meaning: 'whole disk (partitions folded in): the dm name for device-mapper devices, else the kernel name' },
+    disk('loop', 'LOOP', 'boolean', 'true for a loop device (a file used as a disk): its I/O also shows on the disk that holds the file'),
     disk('reads_per_s', 'r/s', '/s', 'reads completed per second' + fresh),
     disk('writes_per_s', 'w/s', '/s', 'writes completed per second'),
     disk('read_bytes_per_s', 'rd/s', 'bytes/s', 'bytes read per second (512-byte sectors)'),
@@ -111,7 +112,7 @@ function deviceMetrics(): MetricDef[] {
     disk('queue_depth', 'queue', 'count', 'average number of I/Os in flight over the interval (weighted I/O time / interval)'),
     disk('busy_pct', 'busy%', '%', 'share of the interval with at least one I/O in flight; near 100 with a long queue: saturated'),
     net('name', 'IFACE', 'text', 'network interface of the reader\'s network namespace'),
-    net('loopback', 'LO', 'text', 'true for the loopback interface: traffic that never leaves the host'),
+    { id: 'nets[].loopback', label: 'LO', unit: 'boolean', sources: [...NET, '/sys/class/net/NAME/type'], meaning: 'true for the loopback interface (lo, or link type loopback): traffic that never leaves the host' },
     net('rx_packets_per_s', 'rxpk/s', '/s', 'packets received per second' + fresh),
     net('tx_packets_per_s', 'txpk/s', '/s', 'packets sent per second'),
     net('rx_bytes_per_s', 'rx/s', 'bytes/s', 'bytes received per second'),

@@ -1,11 +1,12 @@
 // Key presses → new UI state plus effects for the app to carry out. Pure: everything it needs about
 // the screen comes in the context.
+import { hintKey } from '../hints/types.js';
 import type { Hint } from '../hints/types.js';
 import type { Column } from './columns.js';
 import { compileFilter, rowTexts } from './rows.js';
 import type { ListRow } from './rows.js';
 import { INTERVAL_STEPS_MS, VIEWS } from './state.js';
-import type { Overlay, Picker, Prompt, UiState } from './state.js';
+import type { Overlay, Picker, Prompt, UiState, ViewId, WhyList } from './state.js';
 
 /** What the reducer needs to know about the screen. */
 export interface KeyContext {
@@ -211,7 +212,10 @@ function pickerKey(state: UiState, p: Picker, key: string, ctx: KeyContext): Key
   }
 }
 
-/** The state that shows a hint's subject: its thread or process selected, or its view. */
+/** The view that shows a system-wide hint, by rule (the rest: States, where blocked and waiting threads are). */
+const SYSTEM_HINT_VIEW: Readonly<Record<string, ViewId>> = { steal: 'modes', 'disk-saturated': 'io', 'disk-slower': 'io' };
+
+/** The state that shows a hint's subject: its thread or process selected, its CPU highlighted, or its view. */
 export function jumpToSubject(state: UiState, hint: Hint): UiState {
   const cleared = { ...state, overlay: null, filter: null, userFilter: null, stateFilter: null, scrollTop: 0, selectedIndex: 0 };
   switch (hint.subject.kind) {
@@ -220,12 +224,25 @@ export function jumpToSubject(state: UiState, hint: Hint): UiState {
     case 'process':
       return { ...cleared, view: 'threads', listMode: 'processes', selectedKey: hint.subject.id ?? null };
     case 'cpu':
-      return { ...state, overlay: null, view: 'softirq' };
+      return { ...state, overlay: null, view: 'softirq', focusCpu: hint.subject.id ?? null };
     case 'memory':
       return { ...state, overlay: null, view: 'memory' };
     case 'system':
-      return { ...state, overlay: null, view: hint.id === 'steal' ? 'modes' : 'states' };
+      return { ...state, overlay: null, view: SYSTEM_HINT_VIEW[hint.id] ?? 'states' };
   }
+}
+
+/** Where the `w` list's selection is in `hints`: on its hint while that is active, else at its last place. */
+export function whyIndex(why: WhyList, hints: readonly Hint[]): number {
+  const i = why.key === null ? -1 : hints.findIndex((h) => hintKey(h.id, h.subject) === why.key);
+  return i >= 0 ? i : Math.max(0, Math.min(hints.length - 1, why.index));
+}
+
+/** The `w` list with hint `index` of `hints` selected. */
+function whyAt(hints: readonly Hint[], index: number): WhyList {
+  const i = Math.max(0, Math.min(hints.length - 1, index));
+  const h = hints[i];
+  return { kind: 'why', index: i, key: h ? hintKey(h.id, h.subject) : null };
 }
 
 function openPicker(state: UiState, purpose: Picker['purpose'], title: string, items: Picker['items'], index = 0): KeyResult {
@@ -243,10 +260,10 @@ export function handleKey(state: UiState, key: string, ctx: KeyContext): KeyResu
     return done({ ...state, overlay: null, message: 'cancelled' });
   }
   if (o?.kind === 'why') {
-    const n = ctx.hints.length;
+    const at = whyIndex(o, ctx.hints);
     if (['escape', 'q', 'w'].includes(key)) return done({ ...state, overlay: null });
-    if (key === 'up' || key === 'down') return done({ ...state, overlay: { kind: 'why', index: Math.max(0, Math.min(n - 1, o.index + (key === 'up' ? -1 : 1))) } });
-    if (key === 'enter' && ctx.hints[o.index]) return done(jumpToSubject(state, ctx.hints[o.index]));
+    if (key === 'up' || key === 'down') return done({ ...state, overlay: whyAt(ctx.hints, at + (key === 'up' ? -1 : 1)) });
+    if (key === 'enter' && ctx.hints[at]) return done(jumpToSubject(state, ctx.hints[at]));
     return done(state);
   }
   if (o?.kind === 'help' || o?.kind === 'detail') {
@@ -315,16 +332,17 @@ export function handleKey(state: UiState, key: string, ctx: KeyContext): KeyResu
       return tid === undefined ? done(s) : done({ ...s, overlay: { kind: 'detail', tid, scroll: 0 } });
     }
     case 'w':
-      return done({ ...s, overlay: { kind: 'why', index: 0 } });
+      return done({ ...s, overlay: whyAt(ctx.hints, 0) });
+    // Choosing a view by hand ends the highlight of a CPU jumped to from a hint.
     case 'tab':
-      return done({ ...s, view: VIEWS[(VIEWS.indexOf(s.view) + 1) % VIEWS.length] }, { type: 'persist' });
+      return done({ ...s, view: VIEWS[(VIEWS.indexOf(s.view) + 1) % VIEWS.length], focusCpu: null }, { type: 'persist' });
     case '1':
     case '2':
     case '3':
     case '4':
     case '5':
     case '6':
-      return done({ ...s, view: VIEWS[Number(key) - 1] }, { type: 'persist' });
+      return done({ ...s, view: VIEWS[Number(key) - 1], focusCpu: null }, { type: 'persist' });
     case 'space':
     case 'Z':
       return done({ ...s, paused: !s.paused });

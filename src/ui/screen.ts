@@ -11,7 +11,8 @@ import { headerHeight, headerLines } from './panels/header.js';
 import type { Hint } from '../hints/types.js';
 import { confirmLines, detailLines, helpLines, pickerLines, severityTone, whyLines } from './panels/overlays.js';
 import { tableLines } from './panels/table.js';
-import { memoryView, modesView, softirqView, statesView } from './panels/views.js';
+import { hintMark, memoryView, modesView, softirqView, statesView } from './panels/views.js';
+import { whyIndex } from './keys.js';
 import type { ListRow } from './rows.js';
 import type { UiState } from './state.js';
 import { esc, paint, tone } from './style.js';
@@ -44,7 +45,7 @@ function hintsLine(hints: readonly Hint[]): string {
   if (hints.length === 0) return tone('dim', esc('hints: nothing unusual'));
   const first = hints[0];
   const more = hints.length > 1 ? tone('dim', esc(`  (+${hints.length - 1} more: w)`)) : tone('dim', esc('  (w: why)'));
-  return paint(severityTone(first.severity), `${first.severity === 'info' ? 'i' : '!'} ${first.message}`) + more;
+  return paint(severityTone(first.severity), `${hintMark(first.severity)} ${first.message}`) + more;
 }
 
 /** Rows the main list has room for under the header at this size. */
@@ -87,7 +88,7 @@ function viewLines(model: ScreenModel, state: UiState, width: number, height: nu
     case 'modes':
       return modesView(frame, width, height);
     case 'softirq':
-      return softirqView(frame, model.hints, width);
+      return softirqView(frame, model.hints, width, state.focusCpu);
     case 'memory':
       return memoryView(frame, model.hints, width, height);
     case 'io':
@@ -108,7 +109,7 @@ function overlayLines(model: ScreenModel, state: UiState, width: number, height:
     case 'confirm':
       return confirmLines(o);
     case 'why':
-      return whyLines(model.hints, o, width);
+      return whyLines(model.hints, { ...o, index: whyIndex(o, model.hints) }, width);
     default:
       return null;
   }

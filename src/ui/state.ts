@@ -43,10 +43,14 @@ export interface Confirm {
 /** A page of text over the main view, scrolled by `scroll` lines. */
 export type Page = { kind: 'help'; scroll: number } | { kind: 'detail'; tid: number; scroll: number };
 
-/** The list of active hints with their explanations (`w`); `index` is the selected hint. */
+/**
+ * The list of active hints with their explanations (`w`). The selection follows the hint `key`
+ * (hintKey: rule and subject) while the list re-sorts; `index` is where it was, used when that hint ends.
+ */
 export interface WhyList {
   kind: 'why';
   index: number;
+  key: string | null;
 }
 
 /** Something drawn over the main view. */
@@ -75,6 +79,8 @@ export interface UiState {
   overlay: Overlay | null;
   /** A one-line message in the status bar (errors of signals, config problems). */
   message: string | null;
+  /** The CPU the Softirq view highlights: the subject of the last CPU hint jumped to (Enter in `w`). */
+  focusCpu: number | null;
 }
 
 /** Smallest and largest sampling interval the + and - keys reach. */
@@ -98,5 +104,6 @@ export function initialState(intervalMs: number): UiState {
     intervalMs,
     overlay: null,
     message: null,
+    focusCpu: null,
   };
 }

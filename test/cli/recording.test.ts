@@ -6,6 +6,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { derive } from '../../src/model/derive.js';
 import { RecordingReader } from '../../src/store/reader.js';
+import { Recorder } from '../../src/store/recorder.js';
+import { dirtyChainSnapshots, liveHints, printed } from '../hints/scripted.js';
 import { BIN, HAVE_TMUX, TmuxPane } from '../ui/tmux.js';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/proc/threads');
@@ -102,6 +104,29 @@ describe('whytop record / info / dump FILE', () => {
     expect(frames).toHaveLength(2);
     expect(frames[0].threads.find((t: { tid: number }) => t.tid === 102).comm).toBe('evil\nname\x1b[31m');
     expect(frames[0].processes.find((p: { pid: number }) => p.pid === 100).cmdline).toBeNull(); // not recorded without --cmdline
+  });
+});
+
+describe('dump FILE --from: the hints of a run from the first sample', () => {
+  it('shows a hint that started before --from and is kept by its hold level, as the live run did', async () => {
+    const file = path.join(dir, 'chain.whytop');
+    const snaps = dirtyChainSnapshots(170);
+    const recorder = Recorder.open(file, snaps[0].host);
+    for (const s of snaps) await recorder.append(s);
+    await recorder.close();
+    const reader = RecordingReader.open(file);
+    const stored = Array.from({ length: reader.count }, (_, i) => reader.sample(i));
+    reader.close();
+    const live = new Map(liveHints(stored).flatMap((m) => (m ? [[m.frame.time, printed(m.hints)] as const] : [])));
+    for (const from of ['+120s', '+44s', 'start']) {
+      const r = run(['dump', file, '--from', from, '--count', '8']);
+      expect(r.status, r.stderr).toBe(0);
+      const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { time: string; hints: unknown[] });
+      expect(records).toHaveLength(8);
+      for (const record of records) expect(record.hints, `hints at ${record.time} (--from ${from})`).toEqual(live.get(record.time));
+    }
+    const mid = run(['dump', file, '--from', '+120s', '--count', '1']);
+    expect(JSON.parse(mid.stdout).hints.map((h: { id: string }) => h.id)).toContain('dirty-data');
   });
 });
 

@@ -3,6 +3,7 @@
 import type { Frame, PressureResourceFrame, ThreadFrame } from '../../model/frame.js';
 import { fmtCount } from '../../ui/format.js';
 import { level } from '../thresholds.js';
+import type { Thresholds } from '../thresholds.js';
 import { shortName } from '../types.js';
 import type { Finding, HintRule } from '../types.js';
 
@@ -15,14 +16,25 @@ export function psiNow(resource: PressureResourceFrame | null | undefined): numb
   return resource.some_stall_pct ?? resource.some_avg10;
 }
 
-/** The softirq type with the highest rate on CPU `index` of the softirq arrays. */
-function dominantSoftirq(frame: Frame, index: number): { type: string; perSec: number } | null {
-  let best: { type: string; perSec: number } | null = null;
-  for (const [type, perCpu] of Object.entries(frame.softirqs)) {
+/** The type with the largest value on CPU `index` of per-type, per-CPU arrays; null when none is above 0. */
+function largest(byType: Record<string, Array<number | null>>, index: number): { type: string; value: number } | null {
+  let best: { type: string; value: number } | null = null;
+  for (const [type, perCpu] of Object.entries(byType)) {
     const v = perCpu[index];
-    if (v !== null && v !== undefined && (!best || v > best.perSec)) best = { type, perSec: v };
+    if (v !== null && v !== undefined && v > 0 && (!best || v > best.value)) best = { type, value: v };
   }
   return best;
+}
+
+/**
+ * The softirq type that dominates CPU `index` of the softirq arrays: by time where the kernel probes
+ * measured it (a few NET_RX runs can outweigh many short TIMER ones), else by rate.
+ */
+function dominantSoftirq(frame: Frame, index: number): { type: string; perSec: number | null; timePct: number | null } | null {
+  const byTime = largest(frame.softirq_time_pct, index);
+  if (byTime) return { type: byTime.type, perSec: frame.softirqs[byTime.type]?.[index] ?? null, timePct: byTime.value };
+  const byRate = largest(frame.softirqs, index);
+  return byRate && { type: byRate.type, perSec: byRate.value, timePct: null };
 }
 
 /** CPU% of ksoftirqd/N for each CPU N. */
@@ -50,19 +62,22 @@ const softirqHigh: HintRule = {
       kd ??= ksoftirqdByCpu(frame);
       const kdPct = kd.get(c.cpu) ?? null;
       const deferred = kdPct !== null && kdPct >= t.ksoftirqdBusyPct;
+      const share = top?.timePct === null || top?.timePct === undefined ? '' : `${top.timePct.toFixed(0)}% of the CPU, `;
       out.push({
         subject: { kind: 'cpu', id: c.cpu },
         level: lv,
         severity: (c.softirq_pct ?? 0) >= 3 * t.softirqPct.on ? 'crit' : 'warn',
-        message: `CPU ${c.cpu}: ${c.softirq_pct!.toFixed(0)}% in softirq, mostly ${top?.type ?? '?'} (${fmtCount(top?.perSec ?? null)}/s)${deferred ? `; ksoftirqd ${kdPct!.toFixed(0)}%` : ''}`,
+        message: `CPU ${c.cpu}: ${c.softirq_pct!.toFixed(0)}% in softirq, mostly ${top?.type ?? '?'} (${share}${fmtCount(top?.perSec ?? null)}/s)${deferred ? `; ksoftirqd ${kdPct!.toFixed(0)}%` : ''}`,
         explain:
           'Softirqs are the deferred half of interrupt handling: NET_RX processes received packets, NET_TX sends, BLOCK ' +
-          'completes disk I/O, TIMER and SCHED run timers and load balancing. This time is charged to no process, so it ' +
-          'is easy to miss in a process list. ' +
+          'completes disk I/O, TIMER and SCHED run timers and load balancing. Softirq work run on the way out of an ' +
+          'interrupt (or when a task re-enables softirqs) counts as %si; on kernels with IRQ time accounting, as most ' +
+          'distributions build them, it is not added to the CPU time of the task it interrupted, so it is easy to miss ' +
+          'in a process list. Work handed to the per-CPU ksoftirqd thread is charged to that thread. ' +
           (deferred
             ? 'ksoftirqd is busy on this CPU: the work keeps coming back and has been handed to that thread, competing with normal tasks. '
             : '') +
-          'For NET_RX on one CPU, check whether the network card spreads receive queues over CPUs (RSS/RPS); see the Softirq view.',
+          'For NET_RX on one CPU, check how received packets are spread over CPUs (RSS, RPS); see the Softirq view.',
       });
     }
     return out;
@@ -141,40 +156,52 @@ const idleButBlocked: HintRule = {
     const d = frame.threads_by_state.D ?? 0;
     const iowait = frame.cpu_total?.iowait_pct ?? null;
     const psiIo = psiNow(frame.pressure?.io);
-    const lv = level(d, t.dThreads) ?? level(iowait, t.iowaitPct) ?? level(psiIo, t.psiIoSomePct);
+    const byIo = level(iowait, t.iowaitPct) ?? level(psiIo, t.psiIoSomePct);
+    const lv = level(d, t.dThreads) ?? byIo;
     if (!lv) return [];
+    // A thread in D is not proof of I/O (a vfork parent waits in D for its child): say I/O only when iowait or PSI io show it.
     return [{
       subject: { kind: 'system' },
       level: lv,
       severity: 'warn',
-      message: `CPU ${idle.toFixed(0)}% idle but ${d} thread${d === 1 ? '' : 's'} in D, iowait ${iowait?.toFixed(0) ?? '-'}%, PSI io ${psiIo?.toFixed(0) ?? '-'}%: waiting on I/O`,
+      message: `CPU ${idle.toFixed(0)}% idle but ${d} thread${d === 1 ? '' : 's'} in D, iowait ${iowait?.toFixed(0) ?? '-'}%, PSI io ${psiIo?.toFixed(0) ?? '-'}%: ${byIo ? 'waiting on I/O' : 'uninterruptible sleep, usually I/O'}`,
       explain:
-        'The CPUs have time to spare, yet work is waiting: threads in D are blocked in the kernel, almost always on disk ' +
-        'or network storage, and iowait/PSI io measure how much time is lost to it. The problem is off-CPU time, not CPU. ' +
+        'The CPUs have time to spare, yet work is waiting: the problem is off-CPU time, not CPU. Threads in D are in ' +
+        'uninterruptible sleep inside the kernel, usually waiting for disk or network storage, though not always (a ' +
+        'vfork parent waits in D for its child, some kernel locks sleep in D too). iowait and PSI io tell whether I/O is ' +
+        (byIo ? 'what is lost here, and here they show it. ' : 'what is lost; here they stay low, so look at what the threads wait for. ') +
         'The States view lists the blocked threads and how long they have been blocked; their wchan and kernel stack ' +
         '(Enter) show what they wait for.',
     }];
   },
 };
 
+/** How a thread looks blocked: in D when sampled, or in D for much of the interval (kernel probes). */
+function blockedLevel(th: ThreadFrame, t: Thresholds): 'on' | 'hold' | null {
+  return th.state === 'D' ? 'on' : level(th.offcpu_d_pct, t.threadDPct);
+}
+
 const blockedThread: HintRule = {
   id: 'thread-blocked',
-  reads: ['threads[].state', 'threads[].wchan'],
+  reads: ['threads[].state', 'threads[].offcpu_d_pct', 'threads[].wchan'],
   minFrames: 3,
   evaluate(frame, t) {
     return frame.threads
-      .filter((th) => th.state === 'D')
+      .filter((th) => blockedLevel(th, t) !== null)
+      .sort((a, b) => Number(b.state === 'D') - Number(a.state === 'D') || (b.offcpu_d_pct ?? 0) - (a.offcpu_d_pct ?? 0) || a.tid - b.tid)
       .slice(0, t.maxSubjects)
       .map((th: ThreadFrame): Finding => ({
         subject: { kind: 'thread', id: th.tid, pid: th.pid },
-        level: 'on',
+        level: blockedLevel(th, t)!,
         severity: 'warn',
-        message: `${shortName(th.comm)} (${th.tid}) blocked in D${th.wchan ? ` in ${shortName(th.wchan)}` : ''}: Enter shows its kernel stack`,
+        message:
+          `${shortName(th.comm)} (${th.tid}) blocked in D${th.wchan ? ` in ${shortName(th.wchan)}` : ''}` +
+          `${th.offcpu_d_pct === null ? '' : ` (D ${th.offcpu_d_pct.toFixed(0)}%)`}: Enter shows its kernel stack`,
         explain:
-          'This thread has been in uninterruptible sleep for several samples: it waits inside the kernel and cannot even be ' +
-          'interrupted by signals. Its user-space stack only shows the syscall it made; where it really waits is on the ' +
-          'kernel side. The thread detail shows its wchan and kernel stack (as root): look for block-layer, filesystem or ' +
-          'NFS functions.',
+          'This thread keeps sleeping uninterruptibly (D): it waits inside the kernel, usually for I/O, and ordinary signals ' +
+          'are not handled until the wait ends (a killable wait still ends on a fatal signal such as SIGKILL). Its ' +
+          'user-space stack only shows the syscall it made; where it really waits is on the kernel side. The thread detail ' +
+          'shows its wchan and kernel stack (as root): look for block-layer, filesystem, NFS or lock functions.',
       }));
   },
 };

@@ -1,5 +1,6 @@
 // Disk and network rules: a saturated device, a device getting slower at the same load, receive
 // work stuck on one CPU, and packets the kernel could not keep up with.
+import type { Frame } from '../../model/frame.js';
 import { fmtBytes, fmtCount } from '../../ui/format.js';
 import { level } from '../thresholds.js';
 import { shortName } from '../types.js';
@@ -23,11 +24,14 @@ const diskSaturated: HintRule = {
         subject: { kind: 'system' },
         level: lv,
         severity: (d.queue_depth ?? 0) >= 4 * t.diskQueueDepth ? 'crit' : 'warn',
-        message: `disk ${shortName(d.name)} ${d.busy_pct!.toFixed(0)}% busy, queue ${d.queue_depth!.toFixed(1)}, await ${d.await_ms?.toFixed(0) ?? '-'} ms: saturated`,
+        message: `disk ${shortName(d.name)} ${d.busy_pct!.toFixed(0)}% busy, queue ${d.queue_depth!.toFixed(1)}, await ${d.await_ms?.toFixed(0) ?? '-'} ms: I/O queues up`,
         explain:
-          'The device had I/O in flight nearly all the time and requests are queueing behind each other: each new read or ' +
-          'write waits for the ones ahead of it. Threads in D are usually waiting here. Find who does the I/O (the I/O view: ' +
-          'processes by disk bytes/s), cut it, spread it over devices, or move to faster storage.',
+          'The device had I/O in flight nearly all the time, with requests queued. Busy % only says that something was in ' +
+          'flight: a disk that serves one request at a time (a single spinning disk) is saturated near 100%, but devices ' +
+          'that serve many at once (NVMe and SATA SSDs, RAID, network and virtual disks) can be 100% busy with room to ' +
+          'spare. For those, judge by the queue depth and await: a long queue with await well above what the device ' +
+          'normally takes means requests wait for each other. Threads in D are often waiting here. Find who does the I/O ' +
+          '(the I/O view: processes by disk bytes/s), cut it, spread it over devices, or move to faster storage.',
       }];
     });
   },
@@ -65,15 +69,29 @@ const awaitRising: HintRule = {
   },
 };
 
+/** Share (%) of received packets that came in on loopback; null when no interface has a receive rate. */
+function loopbackRxSharePct(frame: Frame): number | null {
+  let loopback = 0;
+  let all = 0;
+  for (const n of frame.nets) {
+    if (n.rx_packets_per_s === null) continue;
+    all += n.rx_packets_per_s;
+    if (n.loopback) loopback += n.rx_packets_per_s;
+  }
+  return all > 0 ? (100 * loopback) / all : null;
+}
+
 const netRxOneCpu: HintRule = {
   id: 'net-rx-one-cpu',
-  reads: ['softirqs.*', 'cpus[].softirq_pct', 'cpus[].idle_pct'],
+  reads: ['softirqs.*', 'cpus[].softirq_pct', 'cpus[].idle_pct', 'nets[].rx_packets_per_s', 'nets[].loopback'],
   minFrames: 3,
   evaluate(frame, t) {
     const rx = frame.softirqs.NET_RX;
     if (!rx || frame.softirq_cpus.length < 2) return [];
     const total = rx.reduce<number>((a, b) => a + (b ?? 0), 0);
     if (total < t.netRxPerSec) return [];
+    // Loopback packets are received on the CPU that sent them: where they land says nothing about network cards.
+    if ((loopbackRxSharePct(frame) ?? 0) >= t.netRxLoopbackSharePct) return [];
     let top = 0;
     for (let i = 1; i < rx.length; i++) if ((rx[i] ?? 0) > (rx[top] ?? 0)) top = i;
     const share = (100 * (rx[top] ?? 0)) / total;
@@ -88,9 +106,11 @@ const netRxOneCpu: HintRule = {
       severity: 'info',
       message: `NET_RX: ${share.toFixed(0)}% of ${fmtCount(total)}/s on CPU ${cpu} while ${idleOthers.length} other CPU${idleOthers.length === 1 ? ' idles' : 's idle'}`,
       explain:
-        'Almost all received packets are processed on one CPU: the network card delivers them on one queue (or all its ' +
-        'queues interrupt the same CPU). That CPU saturates in softirq while others have time. Receive-side scaling (more ' +
-        'queues, spread IRQ affinity) or RPS (/sys/class/net/IF/queues/rx-*/rps_cpus) spreads the work.',
+        'Almost all received packets are processed on one CPU, which saturates in softirq while others have time. For ' +
+        'packets from a network card, the card delivers them on one queue, or all its queues interrupt the same CPU: more ' +
+        'queues with spread IRQ affinity (RSS), or RPS (/sys/class/net/IF/queues/rx-*/rps_cpus), spread the work. Packets ' +
+        'between local endpoints (veth pairs of containers, tun/tap) are usually received on the CPU that sent them, so ' +
+        'there it follows where the senders run; RPS can spread those too. The I/O view shows which interfaces carry them.',
     }];
   },
 };

@@ -1,6 +1,6 @@
 // Memory rules: swapping, cache that only looks like missing memory, real pressure, direct
 // reclaim, dirty data waiting for the disk, and virtual sizes that are not memory use.
-import type { Frame } from '../../model/frame.js';
+import type { Frame, ProcessFrame } from '../../model/frame.js';
 import { fmtBytes, fmtCount } from '../../ui/format.js';
 import { level, levelBelow } from '../thresholds.js';
 import { psiNow } from './cpu.js';
@@ -45,12 +45,13 @@ const cacheNotMissing: HintRule = {
   evaluate(frame, t) {
     const free = pctOfRam(frame, frame.memory.free_bytes);
     const avail = pctOfRam(frame, frame.memory.available_bytes);
-    if (free === null || avail === null || free >= t.lowFreePct || avail < t.healthyAvailablePct) return [];
+    const lv = levelBelow(free, t.lowFreePct);
+    if (!lv || avail === null || avail < t.healthyAvailablePct) return [];
     return [{
       subject: MEMORY,
-      level: 'on',
+      level: lv,
       severity: 'info',
-      message: `free RAM ${free.toFixed(1)}% but ${avail.toFixed(0)}% available: the rest is page cache, not a shortage`,
+      message: `free RAM ${free!.toFixed(1)}% but ${avail.toFixed(0)}% available: the rest is page cache, not a shortage`,
       explain:
         'Linux uses otherwise idle RAM to cache file data, so "free" memory shrinks toward zero on a healthy machine. ' +
         `What matters is MemAvailable: free memory plus cache the kernel can drop at once. Here ${fmtBytes(frame.memory.page_cache_bytes)} ` +
@@ -137,13 +138,15 @@ const demandPaging: HintRule = {
   reads: ['processes[].vsz_bytes', 'processes[].rss_bytes'],
   minFrames: 5,
   evaluate(frame, t) {
+    const ratio = (p: ProcessFrame): number | null =>
+      p.vsz_bytes === null || p.rss_bytes === null || p.rss_bytes <= 0 || p.vsz_bytes < t.demandPagingMinVszBytes ? null : p.vsz_bytes / p.rss_bytes;
     return frame.processes
-      .filter((p) => p.vsz_bytes !== null && p.rss_bytes !== null && p.rss_bytes > 0 && p.vsz_bytes >= t.demandPagingMinVszBytes && p.vsz_bytes >= t.demandPagingRatio * p.rss_bytes)
+      .filter((p) => level(ratio(p), t.demandPagingRatio) !== null)
       .sort((a, b) => b.vsz_bytes! - a.vsz_bytes!)
       .slice(0, t.demandPagingMaxProcesses)
       .map((p): Finding => ({
         subject: { kind: 'process', id: p.pid },
-        level: 'on',
+        level: level(ratio(p), t.demandPagingRatio)!,
         severity: 'info',
         message: `${shortName(p.comm)} (${p.pid}): VSZ ${fmtBytes(p.vsz_bytes)} but RSS ${fmtBytes(p.rss_bytes)} — reserved, not used; not a leak`,
         explain:

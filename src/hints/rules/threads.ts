@@ -13,10 +13,18 @@ function busiest(frame: Frame, t: Thresholds, keep: (th: ThreadFrame) => boolean
   return frame.threads.filter(keep).sort((a, b) => key(b) - key(a)).slice(0, t.maxSubjects);
 }
 
-function kptiNote(frame: Frame): string {
-  if (frame.host.kpti_active === true) return ' Page-table isolation (KPTI) is on here, so each crossing also flushes the TLB: it is dearer than usual.';
-  if (frame.host.kpti_active === false) return ' KPTI is off on this CPU, so crossings cost less than on older CPUs.';
-  return '';
+/** What page-table isolation (KPTI) adds to each kernel crossing on this host, as a sentence; '' when unknown. */
+export function kptiNote(frame: Frame): string {
+  switch (frame.host.kpti_active) {
+    case true:
+      return 'Page-table isolation (KPTI) is on here: every kernel entry and exit also switches page tables, which makes each crossing dearer (with PCID the TLB is not flushed in full, but the switch still costs).';
+    case 'vulnerable':
+      return 'This CPU is affected by Meltdown but KPTI is off (the mitigation is disabled): crossings skip the page-table switch, at the price of that protection.';
+    case false:
+      return 'This CPU is not affected by Meltdown, so KPTI is not needed and crossings pay no page-table switch.';
+    default:
+      return '';
+  }
 }
 
 const modeSwitchHeavy: HintRule = {
@@ -37,11 +45,12 @@ const modeSwitchHeavy: HintRule = {
       message:
         `${shortName(th.comm)} (${th.tid}): ${th.system_pct?.toFixed(0) ?? '-'}% kernel vs ${th.user_pct?.toFixed(0) ?? '-'}% user` +
         (rwSyscallsPerSec(th) === null ? '' : `, ${fmtCount(rwSyscallsPerSec(th))} r/w syscalls/s`),
-      explain:
-        'This thread spends more time in the kernel than in its own code: it crosses into kernel mode very often, ' +
-        'usually through many small syscalls (tiny reads and writes, polling, locking). Each crossing has a fixed cost.' +
-        kptiNote(frame) +
-        ' Batching, larger buffers, or fewer wake-ups help; the Modes view shows the per-CPU split.',
+      explain: [
+        'This thread spends more time in the kernel than in its own code: it crosses into kernel mode very often,',
+        'usually through many small syscalls (tiny reads and writes, polling, locking). Each crossing has a fixed cost.',
+        kptiNote(frame),
+        'Batching, larger buffers, or fewer wake-ups help; the Modes view shows the per-CPU split.',
+      ].filter((part) => part !== '').join(' '),
     }));
   },
 };

@@ -1,6 +1,7 @@
 // The views besides the main list: States, Modes, Softirq and Memory. Each is a pure function of the
 // frame (plus what the app tracks across frames) to lines of tagged text.
-import type { Hint } from '../../hints/types.js';
+import { kptiNote } from '../../hints/rules/threads.js';
+import type { Hint, Severity } from '../../hints/types.js';
 import { rwSyscallsPerSec, switchesPerSec } from '../../model/frame.js';
 import type { Frame, ThreadFrame } from '../../model/frame.js';
 import { STATE_GROUPS, stateGroup } from '../../model/threadState.js';
@@ -9,6 +10,7 @@ import { fit, fmtBytes, fmtCount, fmtDuration, fmtPct, NA, safeName } from '../f
 import { esc, paint, tone } from '../style.js';
 import type { Tone } from '../style.js';
 import { meter } from './bars.js';
+import { severityTone } from './overlays.js';
 
 function title(text: string): string {
   return tone('title', tone('bold', esc(text)));
@@ -25,12 +27,14 @@ function table(header: string[], widths: number[], right: boolean[], rows: strin
   return [tone('header', esc(tableLine(header, widths, right, width))), ...rows.map((r) => esc(tableLine(r, widths, right, width)))];
 }
 
-/** The hints about one kind of subject that the hints line does not already show. */
+/** The mark of a hint on a row, a CPU or a line: '!' for a warning or worse, 'i' for information. */
+export function hintMark(severity: Severity): string {
+  return severity === 'info' ? 'i' : '!';
+}
+
+/** The hints about one kind of subject, most severe first, one marked line each. */
 function hintLines(hints: readonly Hint[], kind: Hint['subject']['kind']): string[] {
-  return hints
-    .slice(1)
-    .filter((h) => h.subject.kind === kind)
-    .map((h) => paint(h.severity === 'info' ? 'title' : h.severity === 'crit' ? 'crit' : 'warn', `${h.severity === 'info' ? 'i' : '!'} ${h.message}`));
+  return hints.filter((h) => h.subject.kind === kind).map((h) => paint(severityTone(h.severity), `${hintMark(h.severity)} ${h.message}`));
 }
 
 /** Threads grouped by state, blocked and CPU-starved first, with how long each has been so. */
@@ -114,13 +118,7 @@ export function modesView(frame: Frame, width: number, height: number): string[]
               cost >= 5 ? 'warn' : 'title',
               `syscalls/s ${fmtCount(frame.system.syscalls_per_s)}; counting them costs ${fmtPct(frame.kernel.syscall_probe_ns)} ns each ≈ ${fmtPct(cost)}% of a CPU (c stops)`,
             ),
-    esc(
-      frame.host.kpti_active === true
-        ? 'KPTI (page-table isolation) is on: every syscall and context switch also flushes the TLB, so each crossing costs more.'
-        : frame.host.kpti_active === false
-          ? 'KPTI (page-table isolation) is off on this CPU: kernel crossings cost less than on CPUs that need it.'
-          : 'KPTI state unknown (no /sys/devices/system/cpu/vulnerabilities/meltdown).',
-    ),
+    esc(kptiNote(frame) || 'KPTI (page-table isolation) state unknown: /sys/devices/system/cpu/vulnerabilities/meltdown is missing or says neither.'),
     '',
   );
   // With per-thread syscall counts, rank by syscalls/s; otherwise by kernel time (read/write syscalls from io as a hint).
@@ -140,20 +138,40 @@ export function modesView(frame: Frame, width: number, height: number): string[]
 
 const HEAT: Tone[] = ['dim', 'ok', 'warn', 'crit'];
 
-/** CPU × softirq type heat map of softirqs/s, %si per CPU and ksoftirqd's CPU use; CPUs with a hint marked '!'. */
-export function softirqView(frame: Frame, hints: readonly Hint[], width: number): string[] {
+/** The CPUs the Softirq view has room for: from the first, or a window that keeps `focus` in sight. */
+function visibleCpus(cpus: readonly number[], room: number, focus: number | null): number[] {
+  const at = focus === null ? -1 : cpus.indexOf(focus);
+  const first = at < room ? 0 : at - room + 1;
+  return cpus.slice(first, first + room);
+}
+
+/**
+ * CPU × softirq type heat map of softirqs/s, %si per CPU and ksoftirqd's CPU use. CPUs with a hint
+ * are marked in the header ('!' or 'i', in the hint's colour), with the hints listed above; the CPU a
+ * hint was jumped to (`focusCpu`) is highlighted and kept in sight.
+ */
+export function softirqView(frame: Frame, hints: readonly Hint[], width: number, focusCpu: number | null = null): string[] {
   const cpus = frame.softirq_cpus;
   const types = Object.keys(frame.softirqs);
-  const lines = [title('Softirqs per second, by type and CPU (deferred interrupt work: network receive, timers, block I/O ...)')];
+  const lines = [title('Softirqs per second, by type and CPU (deferred interrupt work: network receive, timers, block I/O ...)'), ...hintLines(hints, 'cpu')];
   if (types.length === 0) return [...lines, esc('/proc/softirqs is not available')];
   const cell = Math.max(6, Math.min(9, Math.floor((width - 10) / Math.max(1, cpus.length))));
   const maxCpus = Math.max(1, Math.floor((width - 10) / (cell + 1)));
-  const shownCpus = cpus.slice(0, maxCpus);
+  const shownCpus = visibleCpus(cpus, maxCpus, focusCpu);
   const max = Math.max(1, ...types.flatMap((t) => frame.softirqs[t].map((v) => v ?? 0)));
-  lines.splice(1, 0, ...hintLines(hints, 'cpu'));
-  lines.push(tone('header', esc(fit(fit('TYPE', 9) + ' ' + shownCpus.map((c) => fit(`CPU${c}`, cell, true)).join(' '), width))));
+  // Hints come most severe first: the first about a CPU is the one its mark shows.
+  const marked = new Map<number, Severity>();
+  for (const h of hints) if (h.subject.kind === 'cpu' && h.subject.id !== undefined && !marked.has(h.subject.id)) marked.set(h.subject.id, h.severity);
+  const cpuHead = (c: number): string => {
+    const severity = marked.get(c);
+    const text = fit(`${severity ? hintMark(severity) : ''}CPU${c}`, cell, true);
+    return c === focusCpu ? tone('selected', esc(text)) : severity ? paint(severityTone(severity), text) : tone('header', esc(text));
+  };
+  lines.push(tone('header', esc(fit('TYPE', 9) + ' ')) + shownCpus.map(cpuHead).join(tone('header', ' ')));
+  // The softirq arrays are indexed like frame.softirq_cpus.
+  const column = shownCpus.map((c) => cpus.indexOf(c));
   for (const type of types) {
-    const cells = shownCpus.map((_, i) => {
+    const cells = column.map((i) => {
       const v = frame.softirqs[type][i];
       const text = fit(fmtCount(v), cell, true);
       if (v === null || v === 0) return tone('dim', esc(text));
@@ -162,6 +180,19 @@ export function softirqView(frame: Frame, hints: readonly Hint[], width: number)
     });
     lines.push(esc(fit(type, 9)) + ' ' + cells.join(' '));
   }
+  // softnet_stat right under the NET_RX row: the packets that softirq processed, dropped, ran out of budget on.
+  const softnet = new Map(frame.softnet.map((s) => [s.cpu, s]));
+  const netCell = (c: number, field: 'processed_per_s' | 'dropped_per_s' | 'squeezed_per_s'): string => {
+    const v = softnet.get(c)?.[field] ?? null;
+    const text = fit(fmtCount(v), cell, true);
+    return field !== 'processed_per_s' && (v ?? 0) > 0 ? paint('crit', text) : esc(text);
+  };
+  const netRx = types.indexOf('NET_RX');
+  lines.splice(lines.length - types.length + (netRx < 0 ? types.length : netRx + 1), 0,
+    esc(fit('pkts/s', 9) + ' ') + shownCpus.map((c) => netCell(c, 'processed_per_s')).join(' '),
+    esc(fit('drops/s', 9) + ' ') + shownCpus.map((c) => netCell(c, 'dropped_per_s')).join(' '),
+    esc(fit('squeeze/s', 9) + ' ') + shownCpus.map((c) => netCell(c, 'squeezed_per_s')).join(' '),
+  );
   const cpuPct = new Map(frame.cpus.map((c) => [c.cpu, c]));
   const ksoftirqd = new Map<number, number | null>();
   for (const t of frame.threads) {
@@ -170,30 +201,22 @@ export function softirqView(frame: Frame, hints: readonly Hint[], width: number)
   }
   const timed = Object.entries(frame.softirq_time_pct).filter(([, v]) => v.some((x) => (x ?? 0) > 0));
   if (timed.length > 0) {
-    lines.push(tone('header', esc(fit('TIME %', 9) + ' ' + shownCpus.map((c) => fit(`CPU${c}`, cell, true)).join(' '))));
-    for (const [type, pcts] of timed) lines.push(esc(fit(type, 9) + ' ' + shownCpus.map((_, i) => fit(fmtPct(pcts[i] ?? null), cell, true)).join(' ')));
+    lines.push(tone('header', esc(fit('TIME %', 9) + ' ')) + shownCpus.map(cpuHead).join(tone('header', ' ')));
+    for (const [type, pcts] of timed) lines.push(esc(fit(type, 9) + ' ' + column.map((i) => fit(fmtPct(pcts[i] ?? null), cell, true)).join(' ')));
   }
   const si = shownCpus.map((c) => fit(`${fmtPct(cpuPct.get(c)?.softirq_pct ?? null)}`, cell, true));
   const hi = shownCpus.map((c) => fit(`${fmtPct(cpuPct.get(c)?.irq_pct ?? null)}`, cell, true));
   const kd = shownCpus.map((c) => fit(`${fmtPct(ksoftirqd.get(c) ?? null)}`, cell, true));
-  const softnet = new Map(frame.softnet.map((s) => [s.cpu, s]));
-  const netCell = (c: number, field: 'processed_per_s' | 'dropped_per_s' | 'squeezed_per_s'): string => {
-    const v = softnet.get(c)?.[field] ?? null;
-    const text = fit(fmtCount(v), cell, true);
-    return field !== 'processed_per_s' && (v ?? 0) > 0 ? paint('crit', text) : esc(text);
-  };
   lines.push(
     esc(fit('%si', 9) + ' ' + si.join(' ')),
     esc(fit('%hi', 9) + ' ' + hi.join(' ')),
     esc(fit('ksoftirqd', 9) + ' ' + kd.join(' ')),
-    esc(fit('pkts/s', 9) + ' ') + shownCpus.map((c) => netCell(c, 'processed_per_s')).join(' '),
-    esc(fit('drops/s', 9) + ' ') + shownCpus.map((c) => netCell(c, 'dropped_per_s')).join(' '),
-    esc(fit('squeeze/s', 9) + ' ') + shownCpus.map((c) => netCell(c, 'squeezed_per_s')).join(' '),
     '',
     tone('dim', esc('%si: CPU time in softirq handlers. ksoftirqd: CPU% of the per-CPU thread that takes over softirq work when it keeps coming back.')),
     tone('dim', esc(frame.kernel.tier === 'ebpf' ? 'TIME %: share of each CPU spent in each softirq type, measured by the kernel probes.' : `time per softirq type: ${frame.kernel.reason ?? 'needs the kernel probes'}`)),
     tone('dim', esc('pkts/s: packets NET_RX processed (softnet_stat); drops/s: backlog full, packets lost; squeeze/s: NET_RX ran out of budget.')),
   );
+  if (marked.size > 0 || focusCpu !== null) lines.push(tone('dim', esc(`! or i before a CPU: a hint is about it (listed above, w explains)${focusCpu === null ? '' : `; highlighted: CPU${focusCpu}, the hint's CPU`}.`)));
   if (cpus.length > shownCpus.length) lines.push(tone('dim', esc(`… ${cpus.length - shownCpus.length} more CPUs: widen the terminal`)));
   return lines;
 }
