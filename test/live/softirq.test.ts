@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Frame } from '../../src/model/frame.js';
 import {
+  compareCpuModes,
   descendantsOf,
   comm,
   disagreement,
@@ -31,6 +32,7 @@ afterAll(stopAll);
 
 const INTERVALS = 6;
 const skip = missingPrereqs({ root: true, tools: ['iperf3', 'mpstat', 'vmstat', 'unshare', 'ip', 'tc'] });
+const CPU_MODES_TOL = { cpu: 10, total: 6 }; // points, as in cpu.test.ts
 const CPUS = os.cpus().length >= 2 ? [0, 1] : [0];
 
 /** softirqs[type] summed over CPUs (null entries count as missing: the test fails on them). */
@@ -47,7 +49,7 @@ function softirqOn(frame: Frame, type: string, cpu: number): number {
 
 describe('live: softirqs and interrupts', () => {
   it(
-    titled('loopback iperf3 raises NET_RX and NET_TX on each CPU; sums match mpstat -I SCPU, interrupts match vmstat in', skip),
+    titled('loopback iperf3 raises NET_RX and NET_TX on each CPU; sums match mpstat -I SCPU, interrupts match vmstat in; softirq_pct rises and every CPU mode matches mpstat -P ALL', skip),
     { skip: skip !== null, timeout: 90_000 },
     async () => {
       // Baseline, before any traffic of ours.
@@ -74,10 +76,11 @@ describe('live: softirqs and interrupts', () => {
         tools: [
           { cmd: 'mpstat', args: ['-I', 'SCPU', '1', String(INTERVALS)] },
           { cmd: 'vmstat', args: ['-n', '1', String(INTERVALS + 1)] },
+          { cmd: 'mpstat', args: ['-P', 'ALL', '1', String(INTERVALS)] },
         ],
       });
       expect(traffic.running(), `iperf3 ran through the whole window: ${traffic.stderr()}`).toBe(true);
-      const [mpstatOut, vmstatOut] = tools;
+      const [mpstatOut, vmstatOut, mpstatAllOut] = tools;
       const mp = parseSysstat(mpstatOut).slice(1);
       const vm = vmstatIntervals(vmstatOut).slice(1);
       const wf = frames[0].slice(1);
@@ -107,7 +110,15 @@ describe('live: softirqs and interrupts', () => {
       const vmIn = median(vm.map((r) => r.in));
       observed.interrupts = { whytop: intr, vmstat: vmIn };
       problems.push(disagreement('system.interrupts_per_s vs vmstat in', intr, vmIn, { rel: 0.2 }));
+      // The time spent in softirqs (and every other mode) per CPU and in total, against mpstat.
+      const modes = compareCpuModes(wf, parseSysstat(mpstatAllOut).slice(1), CPU_MODES_TOL);
+      problems.push(...modes.problems);
+      const softBefore = median(baseline.map((f) => num(f.cpu_total?.softirq_pct, 'cpu_total.softirq_pct')));
+      const softDuring = median(wf.map((f) => num(f.cpu_total?.softirq_pct, 'cpu_total.softirq_pct')));
+      observed.softirqPct = { before: softBefore, during: softDuring, perCpu: Object.fromEntries(Object.entries(modes.medians).map(([cpu, m]) => [cpu, m.softirq_pct])) };
+      observed.irqPct = Object.fromEntries(Object.entries(modes.medians).map(([cpu, m]) => [cpu, m.irq_pct]));
       report('softirq', observed);
+      expect(softDuring, `cpu_total.softirq_pct during traffic (before: ${softBefore})`).toBeGreaterThan(softBefore + 2);
       expect(problems.filter(Boolean)).toEqual([]);
       await traffic.stop();
     },

@@ -18,12 +18,19 @@ import type { Frame } from '../../src/model/frame.js';
 import {
   TOUCHER_C,
   alive,
+  comparePressure,
   compileC,
+  disagreement,
   makeSwapFile,
   median,
+  meminfoKb,
   missingPrereqs,
   num,
+  outsideRange,
+  parseSysstat,
+  poll,
   processOf,
+  readsAround,
   removeCgroupDir,
   removeSwapFile,
   report,
@@ -36,6 +43,8 @@ import {
   stopAll,
   sum,
   swapActive,
+  sysstatSection,
+  threadOf,
   titled,
   vmstatIntervals,
   waitFor,
@@ -55,7 +64,7 @@ const TOUCH_RATE = 10_000; // pages/s: ~40 MiB/s each way, far below what swap o
 
 const skip = missingPrereqs({
   root: true,
-  tools: ['cc', 'vmstat', 'free', 'mkswap', 'swapon', 'swapoff', 'sh'],
+  tools: ['cc', 'vmstat', 'free', 'mkswap', 'swapon', 'swapoff', 'sh', 'sar', 'pidstat'],
   paths: ['/sys/fs/cgroup/memory/cgroup.procs', '/proc/swaps'],
 });
 
@@ -99,7 +108,7 @@ async function setUpSwapAndCgroup(): Promise<void> {
 
 describe('live: swapping', () => {
   it(
-    titled('a 512 MiB process in a 256 MiB memory cgroup swaps: pswpout/pswpin match vmstat so/si; swap use matches free; VmSwap, majflt and cgroup show', skip),
+    titled('a 512 MiB process in a 256 MiB memory cgroup swaps: pswpout/pswpin match vmstat so/si; swap use matches free; VmSwap, majflt and cgroup show; faults and pgpgin/out match pidstat -r -t, sar -B and vmstat; swap_cached and swap_bytes /proc; memory pressure sar -q', skip),
     { skip: skip !== null, timeout: 90_000 },
     async () => {
       await setUpSwapAndCgroup();
@@ -114,16 +123,32 @@ describe('live: swapping', () => {
       }, 20_000);
       await sleep(1000); // into the steady round-robin
 
-      const { frames, tools, skewMs } = await sampleAligned({
-        intervals: INTERVALS,
-        settleFrames: 1,
-        maxSkewMs: 200, // swap traffic is bursty: compare the same seconds or nothing
-        tools: [
-          { cmd: 'vmstat', args: ['-n', '1', String(INTERVALS + 1)] },
-          // free prints at once and then every second: its print k+1 is taken at aligned frame k's sample.
-          { cmd: 'free', args: ['-b', '-s', '1', '-c', String(INTERVALS + 1)] },
-        ],
-      });
+      // SwapCached and the worker's VmSwap, read every few ms around whytop's samples.
+      const swapCached = poll(() => meminfoKb().SwapCached * 1024, 5);
+      const vmSwap = poll(() => {
+        const kb = statusKb(worker, 'VmSwap');
+        return kb === null ? null : kb * 1024;
+      }, 5);
+      let sample: Awaited<ReturnType<typeof sampleAligned>>;
+      try {
+        sample = await sampleAligned({
+          intervals: INTERVALS,
+          settleFrames: 1,
+          maxSkewMs: 200, // swap traffic is bursty: compare the same seconds or nothing
+          tools: [
+            { cmd: 'vmstat', args: ['-n', '1', String(INTERVALS + 1)] },
+            // free prints at once and then every second: its print k+1 is taken at aligned frame k's sample.
+            { cmd: 'free', args: ['-b', '-s', '1', '-c', String(INTERVALS + 1)] },
+            { cmd: 'sar', args: ['-B', '1', String(INTERVALS)] },
+            { cmd: 'sar', args: ['-q', 'ALL', '1', String(INTERVALS)] },
+            { cmd: 'pidstat', args: ['-r', '-t', '-p', String(worker), '1', String(INTERVALS)] },
+          ],
+        });
+      } finally {
+        swapCached.stop();
+        vmSwap.stop();
+      }
+      const { frames, tools, skewMs } = sample;
       expect(stress.running(), 'the workload ran through the whole window').toBe(true);
       const vmstatOut = tools[0];
       const vm = vmstatIntervals(vmstatOut).slice(1);
@@ -192,6 +217,68 @@ describe('live: swapping', () => {
       expect(num(p!.majflt_per_s, 'majflt_per_s')).toBeGreaterThan(100);
       expect(num(wf[wf.length - 1].paging.pgmajfault_per_s, 'pgmajfault_per_s')).toBeGreaterThanOrEqual(num(p!.majflt_per_s, 'majflt_per_s') * 0.9);
       expect(p!.cgroup).toBe(`/${CGROUP_NAME}`);
+
+
+      // ---- the same window against sar -B, sar -q, pidstat -r -t and /proc ----------------------
+      const [, , sarBOut, sarQOut, pidstatOut] = tools;
+      const sarB = sysstatSection(sarBOut, 'fault/s').slice(1).map((b) => b[0]);
+      const pidstat = parseSysstat(pidstatOut).slice(1);
+      expect(sarB.length, sarBOut).toBe(INTERVALS - 1);
+      expect(pidstat.length, pidstatOut).toBe(INTERVALS - 1);
+      const procRows = pidstat.map((b) => b.find((r) => r.TGID === String(worker)));
+      const threadRows = pidstat.map((b) => b.find((r) => r.TID === String(worker)));
+      expect(procRows.every(Boolean) && threadRows.every(Boolean), pidstatOut).toBe(true);
+      const problems: Array<string | null> = [];
+      const med = (xs: Array<number | null | undefined>, what: string): number => median(xs.map((x) => num(x, what)));
+      const col = (rows: Array<Record<string, string> | undefined>, c: string): number => median(rows.map((r) => Number(r![c])));
+      const sarCol = (c: string): number => median(sarB.map((r) => Number(r[c])));
+      const procs = wf.map((f) => processOf(f, worker));
+      const threads = wf.map((f) => threadOf(f, worker));
+      expect(procs.every(Boolean) && threads.every(Boolean), 'whytop listed the worker in every frame').toBe(true);
+      // 25%, as for the swap rates above: the same counters over the same seconds, in bursts.
+      const rates: Array<[string, number, number]> = [
+        ['process majflt_per_s vs pidstat -r majflt/s', med(procs.map((p) => p!.majflt_per_s), 'majflt_per_s'), col(procRows, 'majflt/s')],
+        ['thread majflt_per_s vs pidstat -r -t majflt/s', med(threads.map((t) => t!.majflt_per_s), 'thread majflt_per_s'), col(threadRows, 'majflt/s')],
+        ['process minflt_per_s vs pidstat -r minflt/s', med(procs.map((p) => p!.minflt_per_s), 'minflt_per_s'), col(procRows, 'minflt/s')],
+        ['thread minflt_per_s vs pidstat -r -t minflt/s', med(threads.map((t) => t!.minflt_per_s), 'thread minflt_per_s'), col(threadRows, 'minflt/s')],
+        ['paging.pgmajfault_per_s vs sar -B majflt/s', med(wf.map((f) => f.paging.pgmajfault_per_s), 'pgmajfault_per_s'), sarCol('majflt/s')],
+        ['paging.pgfault_per_s vs sar -B fault/s', med(wf.map((f) => f.paging.pgfault_per_s), 'pgfault_per_s'), sarCol('fault/s')],
+        // Swap I/O is block I/O: counted in pgpgin/pgpgout (kB) as it is submitted.
+        ['paging.pgpgin_kb_per_s vs vmstat bi', med(wf.map((f) => f.paging.pgpgin_kb_per_s), 'pgpgin_kb_per_s'), median(vm.map((r) => r.bi))],
+        ['paging.pgpgout_kb_per_s vs vmstat bo', med(wf.map((f) => f.paging.pgpgout_kb_per_s), 'pgpgout_kb_per_s'), median(vm.map((r) => r.bo))],
+        ['paging.pgpgin_kb_per_s vs sar -B pgpgin/s', med(wf.map((f) => f.paging.pgpgin_kb_per_s), 'pgpgin_kb_per_s'), sarCol('pgpgin/s')],
+        ['paging.pgpgout_kb_per_s vs sar -B pgpgout/s', med(wf.map((f) => f.paging.pgpgout_kb_per_s), 'pgpgout_kb_per_s'), sarCol('pgpgout/s')],
+        // Global reclaim only: a memory cgroup's own reclaim is not counted in these (see below).
+        ['paging.pgscan_kswapd_per_s vs sar -B pgscank/s', med(wf.map((f) => f.paging.pgscan_kswapd_per_s), 'pgscan_kswapd_per_s'), sarCol('pgscank/s')],
+        ['paging.pgscan_direct_per_s vs sar -B pgscand/s', med(wf.map((f) => f.paging.pgscan_direct_per_s), 'pgscan_direct_per_s'), sarCol('pgscand/s')],
+      ];
+      for (const [what, w, t] of rates) problems.push(disagreement(what, w, t, { rel: 0.25, abs: 5 }));
+
+      // SwapCached and VmSwap against /proc read around each sample (± 2 MiB: pages move to and
+      // from swap at ~40 MiB/s, and per-CPU counter batches).
+      wf.forEach((f, i) => {
+        const t = Date.parse(f.time);
+        problems.push(outsideRange(`frame ${i} memory.swap_cached_bytes vs meminfo SwapCached`, num(f.memory.swap_cached_bytes, 'swap_cached_bytes'), readsAround(swapCached, t, 20, 100), 2 * MiB));
+        problems.push(outsideRange(`frame ${i} worker swap_bytes vs VmSwap`, num(processOf(f, worker)?.swap_bytes, 'swap_bytes'), readsAround(vmSwap, t, 20, 300), 2 * MiB));
+      });
+
+      // Memory pressure: the worker stalls in its cgroup's reclaim and on swap-ins.
+      const psi = comparePressure(wf, sarQOut, wf.map((_, i) => i + 1), { stallPct: 5, avg: 2 });
+      problems.push(...psi.problems);
+      report('swap-agreement', {
+        rates: Object.fromEntries(rates.map(([what, w, t]) => [what.split(' vs ')[0], [round(w), t]])),
+        // Not comparable with sar: sysstat sums every pgsteal_* line (anon/file too, which also
+        // count a memory cgroup's own reclaim); whytop sums kswapd + direct + khugepaged.
+        pgsteal: { whytop: median(wf.map((f) => f.paging.pgsteal_per_s ?? NaN)), sar: sarCol('pgsteal/s') },
+        swapCachedMiB: wf.map((f) => round((f.memory.swap_cached_bytes ?? NaN) / MiB, 1)),
+        workerSwapMiB: wf.map((f) => round((processOf(f, worker)?.swap_bytes ?? NaN) / MiB, 1)),
+        pressureMemory: psi.medians.memory,
+      });
+      expect(Math.max(...wf.map((f) => num(f.memory.swap_cached_bytes, 'swap_cached_bytes'))), 'swap_cached_bytes with pages swapped back in').toBeGreaterThan(MiB);
+      expect(rates[0][1], 'the worker\'s majflt_per_s').toBeGreaterThan(100);
+      expect(rates[7][1], 'pgpgout_kb_per_s while swapping out').toBeGreaterThan(TOUCH_RATE * pageKb * 0.25);
+      expect(psi.someStall.memory, 'pressure.memory.some_stall_pct while the worker reclaims and swaps').toBeGreaterThan(1);
+      expect(problems.filter(Boolean)).toEqual([]);
 
       await stress.stop();
       expect(alive(worker)).toBe(false);

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Frame, ProcessFrame, ThreadFrame } from '../../src/model/frame.js';
+import type { CpuPercentages, Frame, PressureResourceFrame, ProcessFrame, ThreadFrame } from '../../src/model/frame.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'bin/whytop.js');
@@ -662,4 +662,165 @@ export function round(v: number, digits = 2): number {
 export function report(test: string, values: Record<string, unknown>): void {
   const parts = Object.entries(values).map(([k, v]) => `${k}=${typeof v === 'number' ? round(v) : JSON.stringify(v)}`);
   console.log(`[live ${test}] ${parts.join(' ')}`);
+}
+
+/** The blocks of parseSysstat(text) that hold column `column`: one report of a multi-report run (sar -q ALL prints four tables per interval), one block per interval. */
+export function sysstatSection(text: string, column: string): Array<Array<Record<string, string>>> {
+  return parseSysstat(text).filter((block) => block.length > 0 && column in block[0]);
+}
+
+// ---- polling /proc around whytop's samples ------------------------------------------------------
+
+/** Timestamped reads of a /proc file (or anything cheap), taken every few ms until stopped. */
+export interface Poller<T> {
+  readonly reads: Array<{ ms: number; value: T }>;
+  stop(): void;
+}
+
+/**
+ * Reads `read()` every `stepMs` (null results are dropped) until stop(). With `dump --align`
+ * whytop samples at known wall times (frame.time), so the reads taken just around a frame's time
+ * bracket what whytop must have seen (see readsAround).
+ */
+export function poll<T>(read: () => T | null, stepMs = 5): Poller<T> {
+  const reads: Array<{ ms: number; value: T }> = [];
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const tick = (): void => {
+    if (stopped) return;
+    const ms = Date.now();
+    const value = read();
+    if (value !== null) reads.push({ ms, value });
+    timer = setTimeout(tick, stepMs);
+  };
+  tick();
+  return {
+    reads,
+    stop() {
+      stopped = true;
+      clearTimeout(timer);
+    },
+  };
+}
+
+/**
+ * The polled values read from `beforeMs` before to `afterMs` after wall time `ms` (a frame's
+ * time: whytop reads its system files within a ms or two of it, its task files a little later).
+ */
+export function readsAround<T>(p: Poller<T>, ms: number, beforeMs = 50, afterMs = 250): T[] {
+  return p.reads.filter((r) => r.ms >= ms - beforeMs && r.ms <= ms + afterMs).map((r) => r.value);
+}
+
+/**
+ * Null when `value` lies within the range of `seen` widened by `slack`, else a message for a
+ * failed expect (also when nothing was seen around that moment).
+ */
+export function outsideRange(what: string, value: number, seen: number[], slack: number): string | null {
+  if (seen.length === 0) return `${what}: no independent read around that moment`;
+  const lo = Math.min(...seen) - slack;
+  const hi = Math.max(...seen) + slack;
+  return value >= lo && value <= hi ? null : `${what}: whytop ${round(value)} outside ${round(lo)}..${round(hi)} (${seen.length} reads ± ${round(slack)})`;
+}
+
+// ---- comparisons shared by several live tests ---------------------------------------------------
+
+/**
+ * mpstat's value for each of whytop's CPU mode shares. mpstat takes guest time out of %usr and
+ * guest-nice out of %nice (and shows them apart); whytop, like /proc/stat, keeps them in.
+ */
+export const MPSTAT_MODES: ReadonlyArray<[keyof CpuPercentages, (row: Record<string, string>) => number]> = [
+  ['user_pct', (r) => Number(r['%usr']) + Number(r['%guest'])],
+  ['nice_pct', (r) => Number(r['%nice']) + Number(r['%gnice'])],
+  ['system_pct', (r) => Number(r['%sys'])],
+  ['iowait_pct', (r) => Number(r['%iowait'])],
+  ['irq_pct', (r) => Number(r['%irq'])],
+  ['softirq_pct', (r) => Number(r['%soft'])],
+  ['steal_pct', (r) => Number(r['%steal'])],
+  ['idle_pct', (r) => Number(r['%idle'])],
+];
+
+/**
+ * Every mode of every CPU (cpus[]) and of all of them (cpu_total, mpstat's "all") against
+ * `mpstat -P ALL` over the same seconds: `frames[i]` and `blocks[i]` must cover the same interval.
+ * Medians over the window; `tol.cpu` points per CPU, `tol.total` for the total. Returns the
+ * disagreements and the medians compared, per CPU ("all" for the total) as [whytop, mpstat].
+ */
+export function compareCpuModes(
+  frames: Frame[],
+  blocks: Array<Array<Record<string, string>>>,
+  tol: { cpu: number; total: number },
+): { problems: string[]; medians: Record<string, Record<string, [number, number]>> } {
+  const problems: string[] = [];
+  const medians: Record<string, Record<string, [number, number]>> = {};
+  if (frames.length !== blocks.length || frames.length === 0) return { problems: [`${frames.length} frames vs ${blocks.length} mpstat intervals`], medians };
+  const cpuIds = [...frames[0].cpus.map((c) => String(c.cpu)), 'all'];
+  for (const id of cpuIds) {
+    const rows = blocks.map((b) => b.find((r) => r.CPU === id));
+    if (!rows.every(Boolean)) {
+      problems.push(`mpstat did not report CPU ${id} in every interval`);
+      continue;
+    }
+    medians[id] = {};
+    for (const [mode, col] of MPSTAT_MODES) {
+      const w = median(frames.map((f) => num(id === 'all' ? f.cpu_total?.[mode] : f.cpus.find((c) => String(c.cpu) === id)?.[mode], `cpu ${id} ${mode}`)));
+      const m = median(rows.map((r) => col(r!)));
+      medians[id][mode] = [round(w), round(m)];
+      const bad = disagreement(`${id === 'all' ? 'cpu_total' : `cpus[${id}]`}.${mode} vs mpstat -P ${id}`, w, m, { abs: id === 'all' ? tol.total : tol.cpu });
+      if (bad) problems.push(bad);
+    }
+  }
+  return { problems, medians };
+}
+
+/** sar -q ALL's column prefixes for each PSI resource: some, full. */
+const SAR_PSI: ReadonlyArray<['cpu' | 'io' | 'memory', string, string | null]> = [
+  ['cpu', '%scpu', null],
+  ['io', '%sio', '%fio'],
+  ['memory', '%smem', '%fmem'],
+];
+
+/**
+ * pressure.* against `sar -q ALL` (sysstat ≥ 12.5 reads /proc/pressure too) over the same
+ * seconds: `frames[i]` and sar's interval `sarIntervals[i]` (0: its first) must be the same second. The stall shares of
+ * the interval (some/full_stall_pct vs %scpu, %sio, %fio, ...) are compared as medians within
+ * `tol.stallPct` points; the kernel's running averages (avg10/60/300), which it updates every 2 s,
+ * as medians within `tol.avg` points. Returns the disagreements, the medians compared, and
+ * whytop's median some_stall_pct per resource (to check that the workload moved it).
+ */
+export function comparePressure(
+  frames: Frame[],
+  sarText: string,
+  sarIntervals: number[],
+  tol: { stallPct: number; avg: number },
+): { problems: string[]; medians: Record<string, Record<string, [number, number]>>; someStall: Record<string, number> } {
+  const problems: string[] = [];
+  const medians: Record<string, Record<string, [number, number]>> = {};
+  const someStall: Record<string, number> = {};
+  for (const [resource, some, full] of SAR_PSI) {
+    medians[resource] = {};
+    for (const [kind, prefix] of [['some', some], ['full', full]] as const) {
+      if (prefix === null) continue;
+      const all = sysstatSection(sarText, prefix);
+      const blocks = sarIntervals.map((i) => all[i]);
+      if (frames.length !== sarIntervals.length || !blocks.every(Boolean)) {
+        problems.push(`sar -q ALL gave ${all.length} ${prefix} intervals, wanted ${sarIntervals.join(',')} for ${frames.length} frames`);
+        continue;
+      }
+      const pairs: Array<[keyof PressureResourceFrame, string, number]> = [
+        [`${kind}_stall_pct`, prefix, tol.stallPct],
+        [`${kind}_avg10`, `${prefix}-10`, tol.avg],
+        [`${kind}_avg60`, `${prefix}-60`, tol.avg],
+        [`${kind}_avg300`, `${prefix}-300`, tol.avg],
+      ];
+      for (const [field, col, allowed] of pairs) {
+        const w = median(frames.map((f) => num(f.pressure?.[resource]?.[field], `pressure.${resource}.${field}`)));
+        const s = median(blocks.map((b) => Number(b[0][col])));
+        medians[resource][field] = [round(w), round(s)];
+        const bad = disagreement(`pressure.${resource}.${field} vs sar -q ${col}`, w, s, { abs: allowed });
+        if (bad) problems.push(bad);
+        if (field === 'some_stall_pct') someStall[resource] = w;
+      }
+    }
+  }
+  return { problems, medians, someStall };
 }
