@@ -75,6 +75,7 @@ export interface PerfCalls {
 interface Addon extends Partial<BpfCalls>, Partial<PerfCalls> {
   TaskReader: new (procRoot: string, fdBudget?: number) => RawReader;
   hostConstants(): { clkTck: number; pageSizeBytes: number; cpuCount: number };
+  mallocTrim?(): boolean;
   taskColumns: string[];
   procColumns: string[];
 }
@@ -208,6 +209,12 @@ export function nativeHostConstants(): { clkTck: number; pageSizeBytes: number; 
   } catch {
     return null;
   }
+}
+
+/** Returns the C allocator's free memory to the system (glibc); false without the addon or glibc. */
+export function trimNativeHeap(): boolean {
+  const loaded = loadAddon();
+  return loaded.addon?.mallocTrim?.() ?? false;
 }
 
 /** The addon's bpf(2) calls, or why they are not available (never throws). */

@@ -7,6 +7,9 @@
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include <algorithm>
 #include <cerrno>
@@ -593,8 +596,18 @@ Napi::Value HostConstants(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// Returns the allocator's free memory to the system (glibc's malloc_trim); false where there is none.
+Napi::Value MallocTrim(const Napi::CallbackInfo& info) {
+#ifdef __GLIBC__
+  return Napi::Boolean::New(info.Env(), malloc_trim(0) != 0);
+#else
+  return Napi::Boolean::New(info.Env(), false);
+#endif
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("TaskReader", Reader::Define(env));
+  exports.Set("mallocTrim", Napi::Function::New<MallocTrim>(env, "mallocTrim"));
   exports.Set("hostConstants", Napi::Function::New<HostConstants>(env, "hostConstants"));
   Napi::Array taskNames = Napi::Array::New(env, T_COUNT);
   for (int i = 0; i < T_COUNT; i++) taskNames.Set(static_cast<uint32_t>(i), kTaskColNames[i]);

@@ -10,6 +10,7 @@ import type { Frame } from '../model/frame.js';
 import type { Snapshot } from '../model/snapshot.js';
 import { trackStateSince } from '../model/threadState.js';
 import type { StateSince } from '../model/threadState.js';
+import { MemoryKeeper } from '../memoryKeeper.js';
 import { Sampler } from '../sources/sampler.js';
 import { readTaskKernelDetail } from '../sources/taskKernel.js';
 import type { TaskKernelDetail } from '../sources/taskKernel.js';
@@ -123,6 +124,7 @@ export function runTui(opts: TuiOptions): Promise<number> {
     let position: number | null = live ? null : Math.min(1, timeline.positions);
     let speed = 1;
     let recorder: Recorder | null = null;
+    const memory = new MemoryKeeper();
 
     /** Threads whose per-thread io and wchan the next pass reads: those on screen and in detail. */
     const detailTids = (): Set<number> => {
@@ -248,6 +250,7 @@ export function runTui(opts: TuiOptions): Promise<number> {
         if (!state.paused) {
           sampleOnce();
           render();
+          memory.afterRefresh();
         }
         schedule(Math.max(10, state.intervalMs - (performance.now() - started)));
         return;
@@ -255,6 +258,7 @@ export function runTui(opts: TuiOptions): Promise<number> {
       if (!state.paused && position !== null && position < timeline.positions) {
         moveTo(position + 1);
         render();
+        memory.afterRefresh();
       }
       schedule(replayDelay());
     }

@@ -91,22 +91,20 @@ describe.skipIf(!HAVE_TMUX)('the live TUI in a terminal (tmux)', () => {
   });
 
   it('sorts by the column the keys choose, on the rows shown', async () => {
+    // A capture can land while the screen is being redrawn: wait for a whole screen in the new order.
+    const sortedBy = (lines: string[], column: string, descending: boolean): boolean => {
+      const values = parseList(lines).rows.map((r) => num(r[column])).filter((v) => v >= 0);
+      return values.length > 5 && values.every((v, i) => i === 0 || (descending ? v <= values[i - 1] : v >= values[i - 1]));
+    };
     await start();
     pane.keys('M');
-    let lines = await pane.waitFor((l) => l.some((x) => /MEM%▼/.test(x)), 'sort by MEM%');
-    let mem = parseList(lines).rows.map((r) => num(r['MEM%']));
-    expect(mem.length).toBeGreaterThan(5);
-    for (let i = 1; i < mem.length; i++) expect(mem[i]).toBeLessThanOrEqual(mem[i - 1]);
+    await pane.waitFor((l) => l.some((x) => /MEM%▼/.test(x)) && sortedBy(l, 'MEM%', true), 'rows sorted by MEM% descending');
     pane.keys('I');
-    lines = await pane.waitFor((l) => l.some((x) => /MEM%▲/.test(x)), 'inverted sort');
-    mem = parseList(lines).rows.map((r) => num(r['MEM%'])).filter((v) => v >= 0);
-    for (let i = 1; i < mem.length; i++) expect(mem[i]).toBeGreaterThanOrEqual(mem[i - 1]);
+    await pane.waitFor((l) => l.some((x) => /MEM%▲/.test(x)) && sortedBy(l, 'MEM%', false), 'rows sorted by MEM% ascending');
     pane.keys('<');
     await pane.waitFor((l) => l.some((x) => /RSS▲/.test(x)), 'previous column');
     pane.keys('P');
-    lines = await pane.waitFor((l) => l.some((x) => /CPU%▼/.test(x)), 'sort by CPU%');
-    const cpu = parseList(lines).rows.map((r) => num(r['CPU%']));
-    for (let i = 1; i < cpu.length; i++) expect(cpu[i]).toBeLessThanOrEqual(cpu[i - 1]);
+    await pane.waitFor((l) => l.some((x) => /CPU%▼/.test(x)) && sortedBy(l, 'CPU%', true), 'rows sorted by CPU% descending');
   });
 
   it('filters rows by regex, by state and by user; Esc cancels a prompt; empty input clears', async () => {
