@@ -190,7 +190,20 @@ function vmstatSum(v: Record<string, number> | null, names: readonly string[]): 
   return found ? sum : null;
 }
 
-const PGSTEAL = ['pgsteal_kswapd', 'pgsteal_direct', 'pgsteal_khugepaged'] as const;
+/**
+ * Reclaim counters by who reclaimed. Reclaim inside a memory cgroup at its limit is counted in none
+ * of them, only in the per-type totals (`_anon` + `_file`, Linux 5.17+), which count all reclaim.
+ */
+const PGSTEAL_BY_TYPE = ['pgsteal_anon', 'pgsteal_file'] as const;
+const PGSTEAL_BY_RECLAIMER = ['pgsteal_kswapd', 'pgsteal_direct', 'pgsteal_khugepaged'] as const;
+const PGSCAN_BY_TYPE = ['pgscan_anon', 'pgscan_file'] as const;
+const PGSCAN_BY_RECLAIMER = ['pgscan_kswapd', 'pgscan_direct', 'pgscan_khugepaged'] as const;
+
+/** Rate of all reclaim counted by type where the kernel has those counters, else by reclaimer. */
+function reclaimRate(prev: Snapshot, cur: Snapshot, byType: readonly string[], byReclaimer: readonly string[], seconds: number): number | null {
+  const names = cur.vmstat?.[byType[0]] !== undefined ? byType : byReclaimer;
+  return ratePerSec(vmstatSum(prev.vmstat, names), vmstatSum(cur.vmstat, names), seconds);
+}
 
 function derivePaging(prev: Snapshot, cur: Snapshot, seconds: number): PagingFrame {
   const rate = (name: string): number | null => ratePerSec(prev.vmstat?.[name], cur.vmstat?.[name], seconds);
@@ -203,7 +216,8 @@ function derivePaging(prev: Snapshot, cur: Snapshot, seconds: number): PagingFra
     pgpgout_kb_per_s: rate('pgpgout'),
     pgscan_kswapd_per_s: rate('pgscan_kswapd'),
     pgscan_direct_per_s: rate('pgscan_direct'),
-    pgsteal_per_s: ratePerSec(vmstatSum(prev.vmstat, PGSTEAL), vmstatSum(cur.vmstat, PGSTEAL), seconds),
+    pgscan_per_s: reclaimRate(prev, cur, PGSCAN_BY_TYPE, PGSCAN_BY_RECLAIMER, seconds),
+    pgsteal_per_s: reclaimRate(prev, cur, PGSTEAL_BY_TYPE, PGSTEAL_BY_RECLAIMER, seconds),
   };
 }
 

@@ -70,6 +70,7 @@ export interface PagingFrame {
   pgpgout_kb_per_s: number | null;
   pgscan_kswapd_per_s: number | null;
   pgscan_direct_per_s: number | null;
+  pgscan_per_s: number | null;
   pgsteal_per_s: number | null;
 }
 

@@ -262,14 +262,21 @@ describe('live: swapping', () => {
         problems.push(outsideRange(`frame ${i} worker swap_bytes vs VmSwap`, num(processOf(f, worker)?.swap_bytes, 'swap_bytes'), readsAround(vmSwap, t, 20, 300), 2 * MiB));
       });
 
+      // Reclaim inside the cgroup counts only in the per-type counters (pgsteal_anon/file), which
+      // whytop sums. sysstat sums every pgsteal_* line: the same number while kswapd and direct
+      // reclaim (the other lines) stay at zero, as they do with 24 GB free outside the cgroup.
+      const steal = median(wf.map((f) => f.paging.pgsteal_per_s ?? NaN));
+      const kswapdScan = median(wf.map((f) => f.paging.pgscan_kswapd_per_s ?? NaN));
+      const directScan = median(wf.map((f) => f.paging.pgscan_direct_per_s ?? NaN));
+      if (kswapdScan === 0 && directScan === 0) problems.push(disagreement('pgsteal_per_s vs sar pgsteal/s', steal, sarCol('pgsteal/s'), { rel: 0.25, abs: 5 }));
+
       // Memory pressure: the worker stalls in its cgroup's reclaim and on swap-ins.
       const psi = comparePressure(wf, sarQOut, wf.map((_, i) => i + 1), { stallPct: 5, avg: 2 });
       problems.push(...psi.problems);
       report('swap-agreement', {
         rates: Object.fromEntries(rates.map(([what, w, t]) => [what.split(' vs ')[0], [round(w), t]])),
-        // Not comparable with sar: sysstat sums every pgsteal_* line (anon/file too, which also
-        // count a memory cgroup's own reclaim); whytop sums kswapd + direct + khugepaged.
-        pgsteal: { whytop: median(wf.map((f) => f.paging.pgsteal_per_s ?? NaN)), sar: sarCol('pgsteal/s') },
+        pgsteal: { whytop: steal, sar: sarCol('pgsteal/s') },
+        pgscan: { all: median(wf.map((f) => f.paging.pgscan_per_s ?? NaN)), kswapd: kswapdScan, direct: directScan },
         swapCachedMiB: wf.map((f) => round((f.memory.swap_cached_bytes ?? NaN) / MiB, 1)),
         workerSwapMiB: wf.map((f) => round((processOf(f, worker)?.swap_bytes ?? NaN) / MiB, 1)),
         pressureMemory: psi.medians.memory,
@@ -277,6 +284,8 @@ describe('live: swapping', () => {
       expect(Math.max(...wf.map((f) => num(f.memory.swap_cached_bytes, 'swap_cached_bytes'))), 'swap_cached_bytes with pages swapped back in').toBeGreaterThan(MiB);
       expect(rates[0][1], 'the worker\'s majflt_per_s').toBeGreaterThan(100);
       expect(rates[7][1], 'pgpgout_kb_per_s while swapping out').toBeGreaterThan(TOUCH_RATE * pageKb * 0.25);
+      expect(steal, 'pgsteal_per_s while the cgroup reclaims').toBeGreaterThan(100);
+      expect(median(wf.map((f) => f.paging.pgscan_per_s ?? NaN)), 'pgscan_per_s while the cgroup reclaims').toBeGreaterThanOrEqual(steal * 0.9);
       expect(psi.someStall.memory, 'pressure.memory.some_stall_pct while the worker reclaims and swaps').toBeGreaterThan(1);
       expect(problems.filter(Boolean)).toEqual([]);
 

@@ -86,7 +86,15 @@ describe('derive: memory, paging, softirqs, pressure', () => {
     const a = { pswpin: 0, pswpout: 100, pgmajfault: 10, pgfault: 1000, pgpgin: 0, pgpgout: 0, pgscan_kswapd: 0, pgscan_direct: 0, pgsteal_kswapd: 10, pgsteal_direct: 5 };
     const b = { ...a, pswpout: 300, pgmajfault: 30, pgsteal_kswapd: 30, pgsteal_direct: 25 };
     const f = derive(makeSnapshot(0, { vmstat: a }), makeSnapshot(2, { vmstat: b }));
-    expect(f.paging).toMatchObject({ pswpout_per_s: 100, pswpin_per_s: 0, pgmajfault_per_s: 10, pgsteal_per_s: 20 });
+    expect(f.paging).toMatchObject({ pswpout_per_s: 100, pswpin_per_s: 0, pgmajfault_per_s: 10, pgsteal_per_s: 20, pgscan_per_s: 0 });
+  });
+
+  it('counts reclaim inside a memory cgroup, which only the per-type reclaim counters see', () => {
+    // A cgroup at its limit reclaims 1000 pages/s: kswapd and direct counters stay still.
+    const a = { pgscan_kswapd: 50, pgscan_direct: 0, pgscan_anon: 400, pgscan_file: 600, pgsteal_kswapd: 40, pgsteal_direct: 0, pgsteal_anon: 300, pgsteal_file: 500 };
+    const b = { ...a, pgscan_anon: 1400, pgscan_file: 1600, pgsteal_anon: 1100, pgsteal_file: 1300 };
+    const f = derive(makeSnapshot(0, { vmstat: a }), makeSnapshot(1, { vmstat: b }));
+    expect(f.paging).toMatchObject({ pgscan_kswapd_per_s: 0, pgscan_direct_per_s: 0, pgscan_per_s: 2000, pgsteal_per_s: 1600 });
   });
 
   it('computes softirqs per CPU per type, matching CPUs by number', () => {

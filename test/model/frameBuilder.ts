@@ -33,7 +33,7 @@ export function frameWith(threads: ThreadFrame[], processes: ProcessFrame[]): Fr
     threads_by_state: { R: 1, S: threads.length - 1, D: 0, Z: 0, T: 0, I: 0 },
     softirq_cpus: [0], softirqs: { NET_RX: [10], TIMER: [100] }, softirq_time_pct: { NET_RX: [null], TIMER: [null] }, kernel: { tier: 'proc', reason: 'test frame', syscall_probe_ns: null },
     memory: { total_bytes: 1 << 30, free_bytes: 1 << 28, available_bytes: 1 << 29, anon_bytes: 1 << 27, page_cache_bytes: 1 << 28, shmem_bytes: 1 << 20, buffers_bytes: 1 << 20, slab_bytes: 1 << 24, slab_reclaimable_bytes: 1 << 23, dirty_bytes: 0, writeback_bytes: 0, swap_total_bytes: 0, swap_used_bytes: 0, swap_cached_bytes: 0 },
-    paging: { pswpin_per_s: 0, pswpout_per_s: 0, pgmajfault_per_s: 0, pgfault_per_s: 10, pgpgin_kb_per_s: 0, pgpgout_kb_per_s: 0, pgscan_kswapd_per_s: 0, pgscan_direct_per_s: 0, pgsteal_per_s: 0 },
+    paging: { pswpin_per_s: 0, pswpout_per_s: 0, pgmajfault_per_s: 0, pgfault_per_s: 10, pgpgin_kb_per_s: 0, pgpgout_kb_per_s: 0, pgscan_kswapd_per_s: 0, pgscan_direct_per_s: 0, pgscan_per_s: 0, pgsteal_per_s: 0 },
     pressure: null, disks: [], nets: [], softnet: [], threads, processes,
   };
 }

@@ -252,13 +252,14 @@ export function memoryView(frame: Frame, hints: readonly Hint[], width: number, 
       kv('all faults', fmtCount(p.pgfault_per_s)),
     ].join('   '),
     [
-      kv('system-wide reclaim scans: kswapd', fmtCount(p.pgscan_kswapd_per_s)),
+      kv('reclaim scans: all', fmtCount(p.pgscan_per_s)),
+      kv('kswapd', fmtCount(p.pgscan_kswapd_per_s)),
       kv('direct', fmtCount(p.pgscan_direct_per_s), (p.pgscan_direct_per_s ?? 0) > 0 ? 'warn' : undefined),
       kv('reclaimed', fmtCount(p.pgsteal_per_s)),
       kv('disk in', `${fmtCount(p.pgpgin_kb_per_s)} kB`),
       kv('out', `${fmtCount(p.pgpgout_kb_per_s)} kB`),
     ].join('   '),
-    tone('dim', esc('(reclaim forced by a memory cgroup limit is counted in that cgroup, not in these system-wide counters)')),
+    tone('dim', esc('(all: also reclaim by a memory cgroup at its limit, which kswapd and direct leave out)')),
     '',
   );
   const room = Math.max(0, height - lines.length - 2);
