@@ -141,7 +141,7 @@ export const METRICS: readonly MetricDef[] = [
   { id: 'sampler.sample_cpu_ms', label: 'sample cpu', unit: 'ms', sources: [], meaning: "CPU time whytop spent in its own sampling pass" },
   { id: 'host.hostname', label: 'host', unit: 'text', sources: ['sys/kernel/hostname'], meaning: 'host name of the sampled machine' },
   { id: 'host.kernel_release', label: 'kernel', unit: 'text', sources: ['sys/kernel/osrelease'], meaning: 'kernel release of the sampled machine' },
-  { id: 'host.kpti_active', label: 'KPTI', unit: 'text', sources: ['/sys/devices/system/cpu/vulnerabilities/meltdown'], meaning: 'page-table isolation on: every syscall and context switch flushes the TLB (null: unknown)' },
+  { id: 'host.kpti_active', label: 'KPTI', unit: 'text', sources: ['/sys/devices/system/cpu/vulnerabilities/meltdown'], meaning: 'kernel page-table isolation: true when on (every entry to and exit from the kernel switches page tables, which makes each syscall dearer), false when the CPU is not affected, "vulnerable" when it is affected but the mitigation is off, null when unknown' },
   { id: 'cpus[].cpu', label: 'CPU', unit: 'id', sources: STAT, meaning: 'CPU number (offline CPUs are absent)' },
   ...cpuModes('cpus[]', 'per CPU'),
   { id: 'cpus[].ctxsw_per_s', label: 'csw/s', unit: '/s', sources: SCHED_PROBES, meaning: 'context switches on this CPU per second (kernel probes; null without them)' },
