@@ -9,7 +9,7 @@ import type { CsvSection } from './output/dump.js';
 import { Sampler } from './sources/sampler.js';
 import type { Hint } from './hints/types.js';
 import { RecordingError } from './store/format.js';
-import { RecordingReader } from './store/reader.js';
+import { damageText, RecordingReader } from './store/reader.js';
 import { Recorder } from './store/recorder.js';
 import { parseTimeSpec } from './store/timeSpec.js';
 import { Timeline } from './store/timeline.js';
@@ -39,9 +39,10 @@ Options:
   --detail             also read per-thread io and wchan for every thread (costs more)
   --align              dump, batch, record: sample on whole multiples of the interval on the
                        wall clock (every :00, :01 … at 1000), so runs on several machines line up
-  --duration SEC       record: stop after this many seconds
+  --duration SEC       record: stop after this many seconds (or --count samples; not both)
   --cmdline            record: also record command lines (names are always recorded)
-  --from TIME --to TIME  dump FILE: only frames in this span (HH:MM[:SS], ISO, +5m, -30s, start, end)
+  --from TIME --to TIME  dump FILE: only frames in this span (HH:MM[:SS], ISO, start, end; --from +5m
+                       counts from the start, --to +5m from --from, -30s from the end)
   --history-mb N       live: memory kept for stepping back and W (default 32)
   --listen ADDR:PORT   serve: where to listen (default 127.0.0.1:9947, loopback only)
   --top K              serve: processes with their own series, the top K by CPU (default 20)
@@ -220,6 +221,7 @@ export function parseArgs(argv: readonly string[]): CliOptions {
         throw new UsageError(arg.startsWith('-') ? `unknown option '${flag}'` : `unknown command '${arg}'`);
     }
   }
+  if (opts.durationS !== null && opts.count !== null) throw new UsageError('--duration and --count cannot be used together: give one of them');
   return opts;
 }
 
@@ -309,8 +311,11 @@ function runDump(opts: CliOptions): Promise<number> {
   });
 }
 
-/** Opens a recording for reading (`verify`: decode every chunk, for exact damage), with progress on a terminal. */
-function openRecording(file: string, verify = false): RecordingReader {
+/**
+ * Opens a recording for reading (`verify`: check every frame, for exact damage), with progress on a
+ * terminal; the damage found is written to stderr unless the caller shows it (`quiet`).
+ */
+function openRecording(file: string, { verify = false, quiet = false } = {}): RecordingReader {
   const tty = process.stderr.isTTY;
   let shown = false;
   const reader = RecordingReader.open(file, {
@@ -322,18 +327,23 @@ function openRecording(file: string, verify = false): RecordingReader {
     },
   });
   if (shown) process.stderr.write('\n');
-  for (const d of reader.damage) process.stderr.write(`whytop: ${file}: ${d.what} (${d.bytes} bytes at offset ${d.offset})\n`);
+  if (!quiet) for (const d of reader.damage) process.stderr.write(`whytop: ${file}: ${damageText(d)}\n`);
   return reader;
 }
 
-/** `whytop dump FILE`: the frames of a recording (hints warmed up on the frames before --from). */
+/**
+ * `whytop dump FILE`: the frames of a recording whose time (their sample's) is in [--from, --to]; a
+ * relative --from counts from the start (+) or the end (-), a relative --to from --from (+) or the
+ * end (-). Hints are warmed up on the frames before --from.
+ */
 async function runDumpFile(opts: CliOptions, file: string): Promise<number> {
   const reader = openRecording(file);
   try {
     const timeline = new Timeline(reader);
     const span = { startMs: reader.firstWallMs ?? 0, endMs: reader.lastWallMs ?? 0 };
-    const from = opts.from ? Math.max(1, reader.indexAtTime(parseTimeSpec(opts.from, { ...span, baseMs: span.startMs }))) : 1;
-    const to = opts.to ? reader.indexAtTime(parseTimeSpec(opts.to, { ...span, baseMs: span.endMs })) : reader.count - 1;
+    const fromMs = opts.from ? parseTimeSpec(opts.from, { ...span, baseMs: span.startMs, backBaseMs: span.endMs }) : span.startMs;
+    const from = Math.max(1, reader.indexAtOrAfterTime(fromMs));
+    const to = opts.to ? reader.indexAtTime(parseTimeSpec(opts.to, { ...span, baseMs: fromMs, backBaseMs: span.endMs })) : reader.count - 1;
     const print = dumpPrinter(opts);
     for (let i = from, printed = 0; i <= to && (opts.count === null || printed < opts.count); i++) {
       const moment = timeline.at(i);
@@ -350,7 +360,13 @@ async function runDumpFile(opts: CliOptions, file: string): Promise<number> {
 /** `whytop record FILE`: samples headlessly and appends raw snapshots; a summary line on stderr at the end. */
 async function runRecord(opts: CliOptions, file: string): Promise<number> {
   const sampler = new Sampler({ procRoot: opts.procRoot, noNative: opts.noNative, noBpf: opts.noBpf, noProbes: opts.noProbes, syscalls: opts.syscalls });
-  const recorder = Recorder.open(file, sampler.host, { recordCmdlines: opts.recordCmdlines });
+  let recorder: Recorder;
+  try {
+    recorder = Recorder.open(file, sampler.host, { recordCmdlines: opts.recordCmdlines });
+  } catch (err) {
+    sampler.close();
+    throw err;
+  }
   for (const d of recorder.repaired) process.stderr.write(`whytop: ${file}: cut off a torn tail before appending: ${d.what} (${d.bytes} bytes)\n`);
   const intervalMs = opts.intervalMs ?? 1000;
   const stop = new AbortController();
@@ -385,7 +401,7 @@ async function runRecord(opts: CliOptions, file: string): Promise<number> {
 
 /** `whytop info FILE`: what a recording holds. */
 function runInfo(file: string): number {
-  const reader = openRecording(file, true);
+  const reader = openRecording(file, { verify: true, quiet: true });
   try {
     const h = reader.header;
     const iso = (ms: number | null): string => (ms === null ? '-' : new Date(ms).toISOString());
@@ -399,7 +415,7 @@ function runInfo(file: string): number {
       `samples        ${reader.count} in ${reader.chunks.length} chunks`,
       `size           ${reader.fileBytes} bytes${reader.count ? ` (${Math.round(reader.fileBytes / reader.count)} per sample)` : ''}`,
       `command lines  ${h.recordsCmdlines ? 'recorded' : 'not recorded (record with --cmdline)'}`,
-      `damage         ${reader.damage.length === 0 ? 'none' : reader.damage.map((d) => `${d.what} (${d.bytes} bytes at ${d.offset})`).join('; ')}`,
+      `damage         ${reader.damage.length === 0 ? 'none' : reader.damage.map(damageText).join('; ')}`,
     ];
     process.stdout.write(lines.join('\n') + '\n');
   } finally {
@@ -444,7 +460,8 @@ export async function main(argv: readonly string[]): Promise<number> {
       const { procRoot, noNative, noBpf, noProbes, syscalls, listen, topK } = opts;
       return await serve({ procRoot, noNative, noBpf, noProbes, syscalls, listen, topK, intervalMs: opts.intervalMs ?? 5000 }, (line) => process.stderr.write(line + '\n'));
     }
-    if (opts.command === 'replay') return await runTui({ kind: 'replay', reader: openRecording(opts.file!), intervalMs: opts.intervalMs });
+    // Replay shows the damage on its status line: stderr is hidden behind the full screen.
+    if (opts.command === 'replay') return await runTui({ kind: 'replay', reader: openRecording(opts.file!, { quiet: true }), intervalMs: opts.intervalMs });
     if (opts.batch || !process.stdout.isTTY || !process.stdin.isTTY) return await runBatch(opts);
     return await runTui({ kind: 'live', procRoot: opts.procRoot, noNative: opts.noNative, noBpf: opts.noBpf, noProbes: opts.noProbes, syscalls: opts.syscalls, intervalMs: opts.intervalMs, historyMb: opts.historyMb });
   } catch (err) {

@@ -16,8 +16,9 @@
 //   the header before trusting the version in it.
 //
 //   Chunk       = ChunkHeader Frame*, at most 300 samples; closed early once its frames reach 4 MiB or
-//                 its records 32 MiB. Each chunk is one brotli stream (quality 5, window 2^22), so it
-//                 decodes without any other chunk.
+//                 its records 32 MiB. Each chunk is one brotli stream (quality 5, window 2^20, input
+//                 blocks of 2^18 bytes: files as small as with a 4 MiB window, for a quarter of the
+//                 encoder's memory), so it decodes without any other chunk.
 //   ChunkHeader (48 bytes)
 //     0   8  magic 89 57 48 59 43 48 4B 0A ("\x89WHYCHK\n")
 //     8   4  state: 0 open (still being written: count and lengths are 0), 1 closed
@@ -56,9 +57,10 @@
 //              A column missing from a record decodes as all NaN; unknown fields are kept as they are.
 //
 // Crash safety: a file cut off anywhere keeps every whole frame; corrupt bytes cost the rest of their
-// chunk (frame checksums), and a reader resynchronises by scanning for the next chunk magic. Zero
-// bytes never pass as a frame or chunk header. Every length is checked against the file size and
-// the limits below before anything is allocated.
+// chunk (frame checksums), and a reader resynchronises by scanning for the next chunk magic, in time
+// linear in the file size (reader.ts). Zero bytes never pass as a frame or chunk header. Every length
+// is checked against the file size and the limits below before anything is allocated. One writer at a
+// time holds FILE.lock (writeLock.ts).
 // Privacy: files are created mode 0600; command lines are stored only when the recording says so.
 // Versions: a reader decodes every format version up to its own (one record decoder per version,
 // with a committed fixture per version under test/fixtures/recordings/) and refuses newer ones.
@@ -221,7 +223,7 @@ export function encodeChunkHeader(h: ChunkHeader): Buffer {
 
 /** Whether `buf` starts with the chunk magic. */
 export function hasChunkMagic(buf: Buffer): boolean {
-  return buf.length >= CHUNK_MAGIC.length && buf.subarray(0, CHUNK_MAGIC.length).equals(CHUNK_MAGIC);
+  return buf.length >= CHUNK_MAGIC.length && CHUNK_MAGIC.compare(buf, 0, CHUNK_MAGIC.length) === 0;
 }
 
 /** Parses a chunk header; null when it is cut off, fails its checksum or says something impossible. */
@@ -265,27 +267,53 @@ export function encodeFrame(compressed: Buffer, recordBytes: number, wallMs: num
   return buf;
 }
 
+/** Bytes [offset, offset + length) of a chunk body (fewer when the file ends first). */
+export type BodyBytes = (offset: number, length: number) => Buffer;
+
+/** What walking a chunk body found. */
+export interface FrameWalk {
+  frames: FrameInfo[];
+  /** Body offset after the last intact frame. */
+  end: number;
+  /** Sum of the intact frames' record bytes. */
+  recordBytes: number;
+  /** Bytes checksummed, the failing frame's included: the work the walk did. */
+  checkedBytes: number;
+}
+
 /**
- * The intact frames at the start of a chunk body, up to `maxFrames`: stops at the first frame that is
- * cut off, fails its checksum or has an impossible length. `end` is the body offset after the last one.
+ * The intact frames at the start of a chunk body of `bodyLength` bytes, read piece by piece through
+ * `bytes`, up to `maxFrames`: stops at the first frame that is cut off, fails its checksum or has an
+ * impossible length, before reading it when its length alone rules it out.
  */
-export function walkFrames(body: Buffer, maxFrames = Infinity): { frames: FrameInfo[]; end: number; recordBytes: number } {
+export function walkFramesIn(bytes: BodyBytes, bodyLength: number, maxFrames = Infinity): FrameWalk {
   const frames: FrameInfo[] = [];
   let pos = 0;
   let recordBytes = 0;
-  while (frames.length < maxFrames && body.length - pos >= FRAME_HEADER_BYTES) {
-    const compressedBytes = body.readUInt32LE(pos);
-    const frameRecordBytes = body.readUInt32LE(pos + 4);
+  let checkedBytes = 0;
+  while (frames.length < maxFrames && bodyLength - pos >= FRAME_HEADER_BYTES) {
+    const header = bytes(pos, FRAME_HEADER_BYTES);
+    if (header.length < FRAME_HEADER_BYTES) break;
+    const compressedBytes = header.readUInt32LE(0);
+    const frameRecordBytes = header.readUInt32LE(4);
     const end = pos + FRAME_HEADER_BYTES + compressedBytes;
-    if (compressedBytes === 0 || end > body.length) break;
+    if (compressedBytes === 0 || end > bodyLength) break;
     if (frameRecordBytes === 0 || frameRecordBytes > MAX_RECORD_BYTES || recordBytes + frameRecordBytes > MAX_CHUNK_BYTES) break;
-    const crc = crc32(body.subarray(pos + FRAME_HEADER_BYTES, end), crc32(body.subarray(pos, pos + 16)));
-    if (crc !== body.readUInt32LE(pos + 16)) break;
-    frames.push({ offset: pos, compressedBytes, recordBytes: frameRecordBytes, wallMs: body.readDoubleLE(pos + 8) });
+    const headerCrc = crc32(header.subarray(0, 16));
+    const compressed = bytes(pos + FRAME_HEADER_BYTES, compressedBytes);
+    if (compressed.length < compressedBytes) break;
+    checkedBytes += FRAME_HEADER_BYTES + compressedBytes;
+    if (crc32(compressed, headerCrc) !== header.readUInt32LE(16)) break;
+    frames.push({ offset: pos, compressedBytes, recordBytes: frameRecordBytes, wallMs: header.readDoubleLE(8) });
     recordBytes += frameRecordBytes;
     pos = end;
   }
-  return { frames, end: pos, recordBytes };
+  return { frames, end: pos, recordBytes, checkedBytes };
+}
+
+/** walkFramesIn over a chunk body held in memory. */
+export function walkFrames(body: Buffer, maxFrames = Infinity): FrameWalk {
+  return walkFramesIn((offset, length) => body.subarray(offset, offset + length), body.length, maxFrames);
 }
 
 // ---- records (format 1) ---------------------------------------------------------------------------
@@ -464,8 +492,9 @@ function own(value: unknown): unknown {
 /**
  * Codes one table kind (tasks or procs) across the records of a chunk, each against the one before.
  * Fields equal to the previous record's (names, states, keys when no task came or went) are listed
- * in `same` instead of stored. Keeps the previous record's columns and a spare set to decode into, so
- * that decoding a run of records allocates little; `table()` hands out copies.
+ * in `same` instead of stored. Encoding keeps the previous table's columns by reference; decoding
+ * keeps its own and a spare set to decode into, so that decoding a run of records allocates little;
+ * `table()` hands out copies.
  */
 class TableCodec {
   private prev: TableState | null = null;
@@ -494,14 +523,14 @@ class TableCodec {
       } else {
         if (name !== 'count' && name in this.fields && sameValue(value, this.fields[name])) same.push(name);
         else stored[name] = value;
-        fields[name] = own(value);
+        fields[name] = value;
       }
     }
     stored.same = same;
     stored.cols = cols;
-    const next: TableState = { keyA: copyInto(this.spare?.keyA, keyA), keyB: copyInto(this.spare?.keyB, keyB), cols: new Map() };
-    for (const name of Object.keys(cols)) next.cols.set(name, copyInto(this.spare?.cols.get(name), table[name] as Float64Array));
-    this.spare = this.prev;
+    // A snapshot's columns never change once sampled: keep them, not a copy.
+    const next: TableState = { keyA, keyB, cols: new Map() };
+    for (const name of Object.keys(cols)) next.cols.set(name, table[name] as Float64Array);
     this.prev = next;
     this.fields = fields;
     return stored;
@@ -658,7 +687,7 @@ export class ChunkEncoder {
   // so the flushed output can be taken with one read() afterwards.
   private readonly brotli: BrotliCompress = createBrotliCompress({
     flush: zc.BROTLI_OPERATION_FLUSH,
-    params: { [zc.BROTLI_PARAM_QUALITY]: 5, [zc.BROTLI_PARAM_LGWIN]: 22 },
+    params: { [zc.BROTLI_PARAM_QUALITY]: 5, [zc.BROTLI_PARAM_LGWIN]: 20, [zc.BROTLI_PARAM_LGBLOCK]: 18 },
     readableHighWaterMark: 2 ** 31,
   } as BrotliOptions);
   /** Samples in the chunk so far. */

@@ -14,6 +14,7 @@ import {
   WHYTOP_VERSION,
   type RecordingHeader,
 } from './format.js';
+import { lockForWriting } from './writeLock.js';
 
 /** How much history to keep. */
 export interface HistoryOptions {
@@ -120,26 +121,34 @@ export class History {
     return this.decode(this.open!.frames, this.open!.frames.length, j);
   }
 
-  /** Writes the history held as a new recording file (mode 0600); refuses to overwrite a file. */
+  /**
+   * Writes the history held as a new recording file (mode 0600), holding its write lock meanwhile so
+   * that no recorder appends to it half-written; refuses to overwrite a file.
+   */
   saveTo(path: string): Promise<void> {
     return this.enqueue(async () => {
       if (!this.header || this.count === 0) throw new RecordingError('no history to save yet');
       const parts = [encodeFileHeader({ ...this.header, startWallMs: this.firstWallMs! }), ...this.closed.map((c) => c.bytes)];
       if (this.open) parts.push(this.open.encoder.header(true), ...this.open.frames);
-      let fd: number;
+      const lock = lockForWriting(path);
       try {
-        fd = openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new RecordingError(`${path} exists: refusing to overwrite it`);
-        throw err;
-      }
-      try {
-        for (const part of parts) {
-          let done = 0;
-          while (done < part.length) done += writeSync(fd, part, done);
+        let fd: number;
+        try {
+          fd = openSync(path, fsc.O_WRONLY | fsc.O_CREAT | fsc.O_EXCL, 0o600);
+        } catch (err) {
+          if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw new RecordingError(`${path} exists: refusing to overwrite it`);
+          throw err;
+        }
+        try {
+          for (const part of parts) {
+            let done = 0;
+            while (done < part.length) done += writeSync(fd, part, done);
+          }
+        } finally {
+          closeSync(fd);
         }
       } finally {
-        closeSync(fd);
+        lock.release();
       }
     });
   }

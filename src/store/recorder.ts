@@ -14,6 +14,7 @@ import {
   type RecordingHeader,
 } from './format.js';
 import { scanRecording, type Damage } from './reader.js';
+import { lockForWriting, type WriteLock } from './writeLock.js';
 
 /** How to record. */
 export interface RecorderOptions {
@@ -23,8 +24,19 @@ export interface RecorderOptions {
   chunkLimits?: ChunkLimits;
 }
 
-/** The host facts that must match for samples to be appended to an existing recording. */
-const MATCHING_HOST_FIELDS = ['hostname', 'clkTck', 'pageSizeBytes', 'cpuCount'] as const;
+/**
+ * The host facts that must match for samples to be appended to an existing recording, as the user
+ * knows them. Samples take their host facts from the file header, so a host rebooted into another
+ * kernel or another Meltdown mitigation state needs a new file.
+ */
+const MATCHING_HOST_FIELDS = {
+  hostname: 'host name',
+  kernelRelease: 'kernel release',
+  meltdown: 'Meltdown mitigation state',
+  clkTck: 'CLK_TCK',
+  pageSizeBytes: 'page size',
+  cpuCount: 'CPU count',
+} as const;
 
 function writeAll(fd: number, buf: Buffer, position: number): void {
   let done = 0;
@@ -52,6 +64,7 @@ export class Recorder {
     private end: number,
     repaired: Damage[],
     private readonly limits: ChunkLimits,
+    private readonly lock: WriteLock,
   ) {
     this.repaired = repaired;
   }
@@ -59,26 +72,32 @@ export class Recorder {
   /**
    * Creates `path` (mode 0600; an existing empty file is taken over) or appends to the recording
    * already there. Throws a RecordingError, leaving the file untouched, when it exists and is not a
-   * whytop recording, is from another host, another format version, or was made with a different
-   * command-line setting.
+   * whytop recording, is from another host (or kernel, or Meltdown state), another format version,
+   * was made with a different command-line setting, or is being written by another recorder.
    */
   static open(path: string, host: HostInfo, opts: RecorderOptions = {}): Recorder {
     const recordsCmdlines = opts.recordCmdlines ?? false;
     const limits = opts.chunkLimits ?? DEFAULT_CHUNK_LIMITS;
     const header: RecordingHeader = { formatVersion: FORMAT_VERSION, whytopVersion: WHYTOP_VERSION, host, startWallMs: Date.now(), recordsCmdlines };
-    let fd: number;
+    const lock = lockForWriting(path);
     try {
-      fd = openSync(path, fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL, 0o600);
+      let fd: number;
+      try {
+        fd = openSync(path, fsc.O_RDWR | fsc.O_CREAT | fsc.O_EXCL, 0o600);
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+        return Recorder.openExisting(path, header, limits, lock);
+      }
+      const bytes = encodeFileHeader(header);
+      writeAll(fd, bytes, 0);
+      return new Recorder(path, fd, header, bytes.length, [], limits, lock);
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-      return Recorder.openExisting(path, header, limits);
+      lock.release();
+      throw err;
     }
-    const bytes = encodeFileHeader(header);
-    writeAll(fd, bytes, 0);
-    return new Recorder(path, fd, header, bytes.length, [], limits);
   }
 
-  private static openExisting(path: string, wanted: RecordingHeader, limits: ChunkLimits): Recorder {
+  private static openExisting(path: string, wanted: RecordingHeader, limits: ChunkLimits, lock: WriteLock): Recorder {
     const fd = openSync(path, 'r+');
     try {
       const stat = fstatSync(fd);
@@ -87,7 +106,7 @@ export class Recorder {
         fchmodSync(fd, 0o600);
         const bytes = encodeFileHeader(wanted);
         writeAll(fd, bytes, 0);
-        return new Recorder(path, fd, wanted, bytes.length, [], limits);
+        return new Recorder(path, fd, wanted, bytes.length, [], limits, lock);
       }
       let scan;
       try {
@@ -100,9 +119,9 @@ export class Recorder {
       if (have.formatVersion !== wanted.formatVersion) {
         throw new RecordingError(`recording is format v${have.formatVersion}, this whytop writes v${wanted.formatVersion}: record to a new file`);
       }
-      for (const field of MATCHING_HOST_FIELDS) {
+      for (const [field, name] of Object.entries(MATCHING_HOST_FIELDS) as Array<[keyof typeof MATCHING_HOST_FIELDS, string]>) {
         if (have.host[field] !== wanted.host[field]) {
-          throw new RecordingError(`recording is from ${field} ${JSON.stringify(have.host[field])}, this host has ${JSON.stringify(wanted.host[field])}: record to a new file`);
+          throw new RecordingError(`recording is from ${name} ${JSON.stringify(have.host[field])}, this host has ${JSON.stringify(wanted.host[field])}: record to a new file`);
         }
       }
       if (have.recordsCmdlines !== wanted.recordsCmdlines) {
@@ -117,7 +136,7 @@ export class Recorder {
       }
       const repaired = scan.damage.filter((d) => d.offset >= scan.intactEnd);
       if (scan.intactEnd < scan.fileBytes) ftruncateSync(fd, scan.intactEnd);
-      return new Recorder(path, fd, have, scan.intactEnd, repaired, limits);
+      return new Recorder(path, fd, have, scan.intactEnd, repaired, limits, lock);
     } catch (err) {
       closeSync(fd);
       if (err instanceof RecordingError) throw new RecordingError(`${path}: ${err.message}`);
@@ -144,6 +163,7 @@ export class Recorder {
       } finally {
         this.chunk?.dispose();
         closeSync(this.fd);
+        this.lock.release();
       }
     }, true);
   }

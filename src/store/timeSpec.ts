@@ -5,8 +5,10 @@
 export interface TimeContext {
   startMs: number;
   endMs: number;
-  /** Where `+5m` and `-30s` count from. */
+  /** Where `+5m` counts from, and `-30s` unless backBaseMs says otherwise. */
   baseMs: number;
+  /** Where `-30s` counts back from (default baseMs). */
+  backBaseMs?: number;
 }
 
 const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -19,10 +21,10 @@ export function parseTimeSpec(spec: string, ctx: TimeContext): number {
   const rel = /^([+-])(\d+(?:\.\d+)?)([smhd]?)$/.exec(text);
   if (rel) {
     const ms = Number(rel[2]) * UNIT_MS[rel[3] || 's'];
-    return ctx.baseMs + (rel[1] === '+' ? ms : -ms);
+    return rel[1] === '+' ? ctx.baseMs + ms : (ctx.backBaseMs ?? ctx.baseMs) - ms;
   }
   const clock = /^(\d{1,2}):(\d{2})(?::(\d{2}))?$/.exec(text);
-  if (clock) {
+  if (clock && Number(clock[1]) < 24 && Number(clock[2]) < 60 && Number(clock[3] ?? 0) < 60) {
     const day = new Date(ctx.startMs);
     day.setHours(Number(clock[1]), Number(clock[2]), Number(clock[3] ?? 0), 0);
     let ms = day.getTime();

@@ -92,15 +92,54 @@ export class Timeline {
 
   /**
    * The next position after (dir 1) or before (dir -1) `from` at which a hint starts that was not
-   * active one position earlier; null when there is none within `limit` positions.
+   * active one position earlier; null when there is none. Runs searchHintStart to its end.
    */
-  findHintStart(from: number, dir: 1 | -1, limit = 10_000): number | null {
-    const keys = (hints: readonly Hint[]): Set<string> => new Set(hints.map((h) => hintKey(h.id, h.subject)));
-    for (let i = from + dir, steps = 0; i >= 2 && i < this.store.count && steps < limit; i += dir, steps++) {
-      const now = this.hintsAt(i);
-      if (now === null) continue;
-      const before = keys(this.hintsAt(i - 1) ?? []);
-      if ([...keys(now)].some((k) => !before.has(k))) return i;
+  findHintStart(from: number, dir: 1 | -1): number | null {
+    const search = this.searchHintStart(from, dir);
+    for (;;) {
+      const step = search.next();
+      if (step.done) return step.value;
+    }
+  }
+
+  /**
+   * Searches the whole store for the position findHintStart gives, at a cost linear in the positions
+   * scanned: forward it steps on from `from`; backward it scans blocks that double in size towards
+   * the start, each forward from one seek. Yields the share of the range covered so far after every
+   * position, so that a caller can show progress and stay responsive between steps; returns the
+   * position found. The store may grow or drop old samples between steps (live history).
+   */
+  *searchHintStart(from: number, dir: 1 | -1): Generator<number, number | null> {
+    const keys = (hints: readonly Hint[] | null): Set<string> => new Set((hints ?? []).map((h) => hintKey(h.id, h.subject)));
+    const starts = (now: readonly Hint[] | null, before: Set<string>): boolean => now !== null && now.some((h) => !before.has(hintKey(h.id, h.subject)));
+    // Positions as absolute sample numbers, so that samples dropped meanwhile do not move them.
+    const rel = (abs: number): number => abs - (this.store.dropped ?? 0);
+    const fromAbs = this.absolute(from);
+    if (dir === 1) {
+      let before = keys(this.hintsAt(from));
+      for (let abs = fromAbs + 1; rel(abs) < this.store.count; abs++) {
+        if (rel(abs) < 2) return null;
+        const now = this.hintsAt(rel(abs));
+        if (starts(now, before)) return rel(abs);
+        before = keys(now);
+        yield (abs - fromAbs) / Math.max(1, this.store.count - rel(fromAbs));
+      }
+      return null;
+    }
+    let block = HINT_WARMUP_FRAMES;
+    for (let hiAbs = fromAbs; rel(hiAbs) > 2; block *= 2) {
+      const loAbs = Math.max(hiAbs - block, this.absolute(2));
+      let before = keys(this.hintsAt(rel(loAbs) - 1));
+      let found: number | null = null;
+      for (let abs = loAbs; abs < hiAbs; abs++) {
+        if (rel(abs) < 2) return null;
+        const now = this.hintsAt(rel(abs));
+        if (starts(now, before)) found = abs;
+        before = keys(now);
+        yield (fromAbs - hiAbs + abs - loAbs + 1) / Math.max(1, fromAbs - this.absolute(2));
+      }
+      if (found !== null) return rel(found);
+      hiAbs = loAbs;
     }
     return null;
   }

@@ -15,7 +15,7 @@ import { Sampler } from '../sources/sampler.js';
 import { readTaskKernelDetail } from '../sources/taskKernel.js';
 import type { TaskKernelDetail } from '../sources/taskKernel.js';
 import { History } from '../store/history.js';
-import type { RecordingReader } from '../store/reader.js';
+import { damageText, type RecordingReader } from '../store/reader.js';
 import { Recorder } from '../store/recorder.js';
 import { Timeline } from '../store/timeline.js';
 import type { Moment, SnapshotStore } from '../store/timeline.js';
@@ -52,6 +52,32 @@ const FIRST_FRAME_MS = 250;
 
 /** Replay speeds `[` and `]` step through. */
 const SPEEDS = [0.25, 0.5, 1, 2, 4, 8, 16, 32, 64] as const;
+
+/** Shortest wait between two replay ticks: faster speeds advance several samples per tick. */
+const MIN_PLAY_DELAY_MS = 20;
+/** Longest wait between two replay ticks (a long gap in the recording). */
+const MAX_PLAY_DELAY_MS = 60_000;
+/** Most samples one replay tick advances (a run of samples with the same time). */
+const MAX_PLAY_STEPS = 256;
+/** Time a hint search (n, N) runs before the screen gets a turn. */
+const SEARCH_SLICE_MS = 40;
+
+/**
+ * Replay pacing: how many samples the next tick advances from `position` (at most to `last`) and how
+ * long to wait for it, so that the recorded time passes at `speed` × real time even where one
+ * sample's gap would be shorter than the shortest tick. `gapMs` stands in for a gap not known.
+ */
+export function playPlan(wallMsOf: (i: number) => number | null, position: number, last: number, speed: number, gapMs: number): { steps: number; delayMs: number } {
+  let steps = 0;
+  let recordedMs = 0;
+  while (position + steps < last && steps < MAX_PLAY_STEPS && (steps === 0 || recordedMs / speed < MIN_PLAY_DELAY_MS)) {
+    const a = wallMsOf(position + steps);
+    const b = wallMsOf(position + steps + 1);
+    recordedMs += a !== null && b !== null ? Math.max(0, b - a) : gapMs;
+    steps++;
+  }
+  return { steps, delayMs: Math.max(MIN_PLAY_DELAY_MS, Math.min(MAX_PLAY_DELAY_MS, (steps ? recordedMs : gapMs) / speed)) };
+}
 
 /** Creates the blessed screen with a TERM it can parse, keeping its terminfo noise off stderr. */
 function createScreen(): blessed.Widgets.Screen {
@@ -107,10 +133,12 @@ export function runTui(opts: TuiOptions): Promise<number> {
     const timeline = new Timeline(store);
     const screen = createScreen();
     const box = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%', tags: true, wrap: false });
-    const threadHistory = new ThreadHistory();
-    const deviceHistory = new DeviceHistory();
+    let threadHistory = new ThreadHistory();
+    let deviceHistory = new DeviceHistory();
     let since: StateSince = new Map();
     let frame: Frame | null = null;
+    /** Live: the newest derived frame (the one shown unless paused). */
+    let liveFrame: Frame | null = null;
     let hints: Hint[] = [];
     let prev: Snapshot | null = null;
     let shownSnapshot: Snapshot | null = null;
@@ -122,7 +150,13 @@ export function runTui(opts: TuiOptions): Promise<number> {
     let finished = false;
     /** Position in the store shown while paused (live) or always (replay); null: the live edge. */
     let position: number | null = live ? null : Math.min(1, timeline.positions);
+    /** Live: the history's dropped count that `position` was last re-based on. */
+    let positionDropped = 0;
     let speed = 1;
+    /** Replay: samples the next tick advances. */
+    let playSteps = 1;
+    /** A hint search (n, N) in progress: it runs in slices between screen updates. */
+    let search: { steps: Generator<number, number | null>; dir: 1 | -1 } | null = null;
     let recorder: Recorder | null = null;
     const memory = new MemoryKeeper();
 
@@ -156,10 +190,13 @@ export function runTui(opts: TuiOptions): Promise<number> {
       hints = moment.hints;
       shownSnapshot = snapshot;
       since = trackStateSince(previous ? since : new Map(), frame, previous);
-      if (continuous) {
-        threadHistory.add(frame);
-        deviceHistory.add(frame);
+      // Sparklines show frames that follow each other only: after a jump they start afresh.
+      if (!continuous) {
+        threadHistory = new ThreadHistory();
+        deviceHistory = new DeviceHistory();
       }
+      threadHistory.add(frame);
+      deviceHistory.add(frame);
       rowsKey = '';
       refreshKernelDetail();
     };
@@ -205,16 +242,24 @@ export function runTui(opts: TuiOptions): Promise<number> {
       screen.render();
     };
 
-    /** Live: one sampling pass, derived against the previous one, kept in history (and the recording). */
+    /**
+     * Live: one sampling pass, derived against the previous one, kept in history (and the recording);
+     * shown unless paused (then the screen stays on its position, which moves down as old history drops).
+     */
     const sampleOnce = (): void => {
       const cur = sampler!.sample(detailTids());
-      void kept!.append(cur);
+      void kept!.append(cur).then(() => {
+        const dropped = kept!.dropped - positionDropped;
+        positionDropped = kept!.dropped;
+        if (position !== null && dropped > 0) position = Math.max(1, position - dropped);
+      });
       if (recorder) recorder.append(cur).catch((err: unknown) => stopRecording(`recording stopped: ${(err as Error).message}`));
       if (prev) {
-        const f = derive(prev, cur, frame);
-        const evaluated = evaluateHints(hintState, f);
+        const previousLive = liveFrame;
+        liveFrame = derive(prev, cur, liveFrame);
+        const evaluated = evaluateHints(hintState, liveFrame);
         hintState = evaluated.state;
-        show({ frame: f, hints: evaluated.hints }, cur, true);
+        if (position === null) show({ frame: liveFrame, hints: evaluated.hints }, cur, frame === previousLive);
       }
       prev = cur;
     };
@@ -234,20 +279,19 @@ export function runTui(opts: TuiOptions): Promise<number> {
       timer = setTimeout(tick, delayMs);
     };
 
-    /** Replay: ms to wait before the next sample at the current speed (the recorded gap / speed). */
-    const replayDelay = (): number => {
-      if (position === null) return state.intervalMs;
-      const a = store.sample(position);
-      const b = position + 1 < store.count ? store.sample(position + 1) : null;
-      const gap = a && b ? b.wallMs - a.wallMs : state.intervalMs;
-      return Math.max(20, Math.min(60_000, gap / speed));
+    /** Replay: plans the next tick (samples to advance, and when) at the current speed; returns its delay. */
+    const planPlay = (): number => {
+      const plan = playPlan((i) => (opts.kind === 'replay' ? opts.reader.wallMsOf(i) : null), position ?? timeline.positions, timeline.positions, speed, state.intervalMs);
+      playSteps = plan.steps;
+      return plan.delayMs;
     };
 
     function tick(): void {
       if (finished) return;
       const started = performance.now();
       if (live) {
-        if (!state.paused) {
+        // Paused, a recording goes on in the background: the screen stays on its position.
+        if (!state.paused || recorder) {
           sampleOnce();
           render();
           memory.afterRefresh();
@@ -255,13 +299,34 @@ export function runTui(opts: TuiOptions): Promise<number> {
         schedule(Math.max(10, state.intervalMs - (performance.now() - started)));
         return;
       }
-      if (!state.paused && position !== null && position < timeline.positions) {
-        moveTo(position + 1);
+      if (!state.paused && !search && position !== null && position < timeline.positions) {
+        for (let k = 0; k < playSteps && position < timeline.positions; k++) moveTo(position + 1);
         render();
         memory.afterRefresh();
       }
-      schedule(replayDelay());
+      schedule(planPlay());
     }
+
+    /** Runs the hint search for a slice of time, then moves to what it found or shows its progress. */
+    const continueSearch = (renderAfter: boolean): void => {
+      const s = search;
+      if (!s || finished) return;
+      const deadline = performance.now() + SEARCH_SLICE_MS;
+      let step = s.steps.next();
+      while (!step.done && performance.now() < deadline) step = s.steps.next();
+      if (step.done) {
+        search = null;
+        if (step.value === null) state = { ...state, message: `no hint starts ${s.dir > 0 ? 'later' : 'earlier'}` };
+        else {
+          state = { ...state, message: null };
+          moveTo(step.value);
+        }
+      } else {
+        state = { ...state, message: `looking for the ${s.dir > 0 ? 'next' : 'previous'} hint start: ${Math.floor(step.value * 100)}% (any key stops)` };
+        setImmediate(() => continueSearch(true));
+      }
+      if (renderAfter) render();
+    };
 
     const stopRecording = (message: string): void => {
       const r = recorder;
@@ -336,7 +401,7 @@ export function runTui(opts: TuiOptions): Promise<number> {
           const i = SPEEDS.indexOf(speed as (typeof SPEEDS)[number]);
           speed = SPEEDS[Math.max(0, Math.min(SPEEDS.length - 1, i + (effect.faster ? 1 : -1)))];
           state = { ...state, message: `speed x${speed}` };
-          if (!live) schedule(replayDelay());
+          if (!live) schedule(planPlay());
           return;
         }
         case 'goto': {
@@ -352,12 +417,9 @@ export function runTui(opts: TuiOptions): Promise<number> {
           }
           return;
         }
-        case 'hintStart': {
-          const found = timeline.findHintStart(position ?? timeline.positions, effect.dir);
-          if (found === null) state = { ...state, message: `no hint starts ${effect.dir > 0 ? 'later' : 'earlier'}` };
-          else moveTo(found);
-          return;
-        }
+        case 'hintStart':
+          search = { steps: timeline.searchHintStart(position ?? timeline.positions, effect.dir), dir: effect.dir };
+          return continueSearch(false);
         case 'record': {
           if (recorder) return stopRecording(`recording saved: ${recorder.path} (${recorder.samples} samples)`);
           try {
@@ -401,6 +463,9 @@ export function runTui(opts: TuiOptions): Promise<number> {
       if (finished) return;
       const name = keyName(ch, key);
       if (!name) return;
+      // Any key stops a hint search in progress (and does what it does).
+      const stoppedSearch = search !== null;
+      search = null;
       const width = screen.width as number;
       const wasPaused = state.paused;
       const result = handleKey(state, name, {
@@ -414,11 +479,14 @@ export function runTui(opts: TuiOptions): Promise<number> {
       });
       const detailBefore = state.overlay?.kind === 'detail' ? state.overlay.tid : null;
       state = result.state;
+      if (stoppedSearch && !state.message) state = { ...state, message: 'hint search stopped' };
       for (const effect of result.effects) apply(effect);
       if (finished) return;
       if (live && wasPaused !== state.paused) {
         // Pausing freezes the screen on the newest kept sample; resuming returns to the live edge.
         position = state.paused ? timeline.positions : null;
+        positionDropped = kept!.dropped;
+        if (state.paused && recorder) state = { ...state, message: 'paused: the recording goes on (R stops it)' };
         if (!state.paused) schedule(0);
       }
       if (state.overlay?.kind === 'detail' && state.overlay.tid !== detailBefore) refreshKernelDetail();
@@ -437,6 +505,12 @@ export function runTui(opts: TuiOptions): Promise<number> {
     process.on('uncaughtException', onCrash);
     process.on('unhandledRejection', onCrash);
 
+    if (opts.kind === 'replay' && opts.reader.damage.length > 0) {
+      const [first, ...more] = opts.reader.damage;
+      const also = more.length ? `, and ${more.length} more (whytop info lists them)` : '';
+      const damage = `damaged recording: ${damageText(first)}${also}`;
+      state = { ...state, message: state.message ? `${state.message}; ${damage}` : damage };
+    }
     try {
       if (live) sampleOnce();
       else if (position !== null && position >= 1) moveTo(position);
@@ -447,7 +521,7 @@ export function runTui(opts: TuiOptions): Promise<number> {
     }
     render();
     // Live: the baseline now, a first frame shortly after, then the interval. Replay: play on.
-    schedule(live ? Math.min(FIRST_FRAME_MS, state.intervalMs) : replayDelay());
+    schedule(live ? Math.min(FIRST_FRAME_MS, state.intervalMs) : planPlay());
   });
 }
 

@@ -33,6 +33,8 @@ describe('whytop command line', () => {
       [['frobnicate'], /unknown command 'frobnicate'/],
       [['serve', '--listen', '9947'], /--listen wants ADDR:PORT/],
       [['serve', '--top', '0'], /--top must be an integer ≥ 1/],
+      [['record', 'x.whytop', '--duration', '10', '--count', '5'], /--duration and --count cannot be used together/],
+      [['record', 'x.whytop', '--count', '5', '--duration', '10'], /--duration and --count cannot be used together/],
     ];
     for (const [args, message] of cases) {
       const r = run(args);

@@ -1,6 +1,6 @@
 // record, info, dump FILE and replay as a user meets them, through the real bin.
-import { afterAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -8,10 +8,11 @@ import { derive } from '../../src/model/derive.js';
 import { RecordingReader } from '../../src/store/reader.js';
 import { Recorder } from '../../src/store/recorder.js';
 import { dirtyChainSnapshots, liveHints, printed } from '../hints/scripted.js';
+import { smallSeries } from '../store/helpers.js';
 import { BIN, HAVE_TMUX, TmuxPane } from '../ui/tmux.js';
 
 const FIXTURE = path.resolve(__dirname, '../fixtures/proc/threads');
-const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'whytop-rec-'));
+const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'whytop-rec-')));
 afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
 
 function run(args: string[]) {
@@ -107,6 +108,62 @@ describe('whytop record / info / dump FILE', () => {
   });
 });
 
+describe('one writer per recording', () => {
+  it('refuses a second record on the same file with a clear message; the first completes intact', async () => {
+    const file = path.join(dir, 'c.whytop');
+    const first = spawn(process.execPath, [BIN, 'record', file, '--interval', '100', '--count', '15'], { stdio: 'ignore' });
+    const exited = new Promise<number | null>((resolve) => first.on('exit', resolve));
+    for (let waited = 0; !fs.existsSync(`${file}.lock`) && waited < 10_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
+    const second = run(['record', file, '--interval', '100', '--count', '5']);
+    expect(second.status).toBe(1);
+    expect(second.stderr).toBe(`whytop: ${file} is being written by process ${first.pid}: refusing a second writer (lock ${file}.lock)\n`);
+    expect(await exited).toBe(0);
+    expect(fs.existsSync(`${file}.lock`)).toBe(false);
+    const reader = RecordingReader.open(file, { verify: true });
+    expect(reader.count).toBe(15);
+    expect(reader.damage).toEqual([]);
+    reader.close();
+  });
+});
+
+describe('dump FILE --from / --to', () => {
+  const file = path.join(dir, 'span.whytop');
+  /** Sample i is at T0 + i s + 500 ms: a clock time in whole seconds falls between two samples. */
+  const T0 = Date.UTC(2024, 0, 15, 12, 0, 0);
+  beforeAll(async () => {
+    const snaps = smallSeries(40).map((s, i) => ({ ...s, wallMs: T0 + i * 1000 + 500 }));
+    const recorder = Recorder.open(file, snaps[0].host);
+    for (const s of snaps) await recorder.append(s);
+    await recorder.close();
+  });
+  const clock = (ms: number): string => {
+    const d = new Date(ms);
+    return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+  };
+  /** Sample numbers of the frames dump prints (a frame's time is its sample's). */
+  const printedSamples = (...args: string[]): number[] => {
+    const r = run(['dump', file, ...args]);
+    expect(r.status, r.stderr).toBe(0);
+    return r.stdout.trim().split('\n').filter(Boolean).map((l) => (Date.parse(JSON.parse(l).time) - T0 - 500) / 1000);
+  };
+  const range = (a: number, b: number): number[] => Array.from({ length: b - a + 1 }, (_, k) => a + k);
+
+  it('--from a clock time prints no frame from before it', () => {
+    expect(printedSamples('--from', clock(T0 + 10_000))).toEqual(range(10, 39));
+    expect(printedSamples('--from', new Date(T0 + 10_500).toISOString())).toEqual(range(10, 39));
+    expect(printedSamples('--from', 'start')).toEqual(range(1, 39));
+  });
+
+  it('--to +N counts from --from (or the start), -N from the end', () => {
+    expect(printedSamples('--from', clock(T0 + 10_000), '--to', '+5s')).toEqual(range(10, 14));
+    expect(printedSamples('--from', '+10s', '--to', '+5s')).toEqual(range(10, 15));
+    expect(printedSamples('--to', '+5s')).toEqual(range(1, 5));
+    expect(printedSamples('--to', '-30s')).toEqual(range(1, 9));
+    expect(printedSamples('--from', '-5s')).toEqual(range(34, 39));
+    expect(printedSamples('--from', '+10s', '--to', 'end')).toEqual(range(10, 39));
+  });
+});
+
 describe('dump FILE --from: the hints of a run from the first sample', () => {
   it('shows a hint that started before --from and is kept by its hold level, as the live run did', async () => {
     const file = path.join(dir, 'chain.whytop');
@@ -162,6 +219,89 @@ describe.skipIf(!HAVE_TMUX)('whytop replay in a terminal', () => {
       await pane.waitFor((l) => /signals are for live processes/.test(l.join('\n')), 'no signals in replay');
       pane.keys('q');
       await pane.waitFor((l) => l.some((x) => x.includes('WHYTOP-EXITED 0')), 'exit');
+    } finally {
+      pane.stop();
+    }
+  });
+
+  it('shows the damage found while opening on the status line, not behind the full screen', async () => {
+    const file = path.join(dir, 'damaged-replay.whytop');
+    expect(run(['record', file, '--proc-root', FIXTURE, '--interval', '100', '--count', '12']).status).toBe(0);
+    const bytes = fs.readFileSync(file);
+    fs.writeFileSync(file, bytes.subarray(0, bytes.length - 150));
+    const pane = new TmuxPane();
+    try {
+      pane.start(`'${process.execPath}' '${BIN}' replay '${file}'`);
+      await pane.waitFor((l) => /REPLAY .*damaged recording: file cut off: \d+ of 12 samples .* lost \(\d+ bytes at offset \d+\)/.test(l.join('\n')), 'damage on the status line');
+      pane.keys('q');
+      const end = await pane.waitFor((l) => l.some((x) => x.includes('WHYTOP-EXITED 0')), 'exit');
+      expect(end.join('\n')).not.toMatch(/whytop: .*damaged|bytes at offset/);
+    } finally {
+      pane.stop();
+    }
+  });
+
+  it('starts the thread sparklines afresh after a jump, and adds to them stepping forward', async () => {
+    const file = path.join(dir, 'spark.whytop');
+    expect(run(['record', file, '--proc-root', FIXTURE, '--interval', '100', '--count', '12']).status).toBe(0);
+    /** Values in the detail's CPU % sparkline. */
+    const sparkValues = (lines: string[]): number => /[▁▂▃▄▅▆▇█]+\s*$/.exec(lines.find((l) => l.startsWith('CPU %')) ?? '')?.[0].trim().length ?? 0;
+    const pane = new TmuxPane();
+    try {
+      pane.start(`'${process.execPath}' '${BIN}' replay '${file}'`);
+      await pane.waitFor((l) => /REPLAY /.test(l.join('\n')), 'replay');
+      pane.keys('space');
+      await pane.waitFor((l) => /REPLAY .* paused/.test(l.join('\n')), 'paused');
+      pane.keys('g');
+      pane.type('start');
+      pane.keys('Enter', 'Enter', 't', 't', 't', 't');
+      await pane.waitFor((l) => / 5\/11 /.test(l.join('\n')) && sparkValues(l) === 5, 'five frames in a row: five values');
+      pane.keys('g');
+      pane.type('end');
+      pane.keys('Enter', 'Enter');
+      await pane.waitFor((l) => / 11\/11 /.test(l.join('\n')) && sparkValues(l) === 1, 'after the jump: one value');
+      pane.keys('T', 'T');
+      await pane.waitFor((l) => / 9\/11 /.test(l.join('\n')) && sparkValues(l) === 1, 'stepping back is a jump too');
+      pane.keys('t');
+      await pane.waitFor((l) => / 10\/11 /.test(l.join('\n')) && sparkValues(l) === 2, 'one step on: two values');
+      pane.keys('q');
+      await pane.waitFor((l) => !l.some((x) => x.startsWith('CPU %')), 'detail closed');
+      pane.keys('q');
+      await pane.waitFor((l) => l.some((x) => x.includes('WHYTOP-EXITED 0')), 'exit');
+    } finally {
+      pane.stop();
+    }
+  });
+
+  it('keeps recording while live is paused (R), and says so', async () => {
+    const cwd = fs.mkdtempSync(path.join(dir, 'rec-'));
+    const pane = new TmuxPane();
+    try {
+      pane.start(`sh -c "cd '${cwd}' && exec '${process.execPath}' '${BIN}' --interval 200"`);
+      await pane.waitFor((l) => /LIVE/.test(l.join('\n')) && /CPU%/.test(l.join('\n')), 'live');
+      pane.keys('R');
+      await pane.waitFor((l) => /recording to whytop-.*\.whytop \(R stops\)/.test(l.join('\n')), 'recording');
+      await new Promise((r) => setTimeout(r, 500));
+      pane.keys('space');
+      const lines = await pane.waitFor((l) => /paused: the recording goes on \(R stops it\)/.test(l.join('\n')) && /PAUSED .* REC /.test(l.join('\n')), 'paused, recording on');
+      const frozen = /PAUSED (\d\d:\d\d:\d\d) (\d+)\//.exec(lines.join('\n'))!;
+      const [name] = fs.readdirSync(cwd).filter((f) => f.endsWith('.whytop'));
+      const count = (): number => {
+        const reader = RecordingReader.open(path.join(cwd, name));
+        const n = reader.count;
+        reader.close();
+        return n;
+      };
+      const before = count();
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(count()).toBeGreaterThanOrEqual(before + 4);
+      // The screen stays where it was paused.
+      expect(pane.screen().join('\n')).toContain(`PAUSED ${frozen[1]} ${frozen[2]}/`);
+      pane.keys('R');
+      await pane.waitFor((l) => /recording saved: whytop-.*\.whytop \(\d+ samples\)/.test(l.join('\n')), 'saved');
+      pane.keys('q');
+      await pane.waitFor((l) => l.some((x) => x.includes('WHYTOP-EXITED 0')), 'exit');
+      expect(fs.readdirSync(cwd).filter((f) => f.endsWith('.lock'))).toEqual([]);
     } finally {
       pane.stop();
     }

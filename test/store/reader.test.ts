@@ -1,9 +1,9 @@
 // Reading recordings: every sample back, and only intact ones from cut, corrupt or zero-filled files.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Snapshot } from '../../src/model/snapshot.js';
-import { CHUNK_HEADER_BYTES, encodeChunkHeader, RecordingError, walkFrames } from '../../src/store/format.js';
-import { RecordingReader, type OpenOptions } from '../../src/store/reader.js';
+import { CHUNK_HEADER_BYTES, CHUNK_MAGIC, encodeChunkHeader, FRAME_HEADER_BYTES, RecordingError, walkFrames } from '../../src/store/format.js';
+import { RecordingReader, scanRecording, type OpenOptions, type Scan } from '../../src/store/reader.js';
 import { Recorder } from '../../src/store/recorder.js';
 import { sameSnapshots, smallSeries, tempDir, withFormatVersion } from './helpers.js';
 import { seededRandom } from './synthetic.js';
@@ -193,5 +193,82 @@ describe('RecordingReader on damaged recordings', () => {
     expect(reader.damage.length).toBeGreaterThan(0);
     const { samples: unverified } = readAll(file);
     expect(unverified).toEqual(snaps);
+  });
+});
+
+describe('RecordingReader on hostile input: work linear in the file size', () => {
+  const MiB = 1024 * 1024;
+  const snaps = smallSeries(10, 20, 5);
+  let bytes: Buffer = Buffer.alloc(0);
+  beforeAll(async () => {
+    bytes = await record('hostile-base.whytop', snaps, 4);
+  });
+
+  /** `unit` repeated to `total` bytes. */
+  const repeated = (unit: Buffer, total: number): Buffer => Buffer.concat(Array<Buffer>(Math.ceil(total / unit.length)).fill(unit)).subarray(0, total);
+
+  /** A chunk header (valid or with a broken checksum) and a first frame header claiming `frameBytes`, padded to `unitBytes`. */
+  function plausibleChunk(frameBytes: number, validHeader: boolean, unitBytes: number): Buffer {
+    const header = validHeader
+      ? encodeChunkHeader({ closed: false, count: 0, bodyBytes: 0, recordBytes: 0, firstWallMs: 1, lastWallMs: 1 })
+      : encodeChunkHeader({ closed: true, count: 3, bodyBytes: 100_000, recordBytes: 5000, firstWallMs: 1, lastWallMs: 2 });
+    if (!validHeader) header[CHUNK_HEADER_BYTES - 1] ^= 0xff;
+    const frame = Buffer.alloc(FRAME_HEADER_BYTES);
+    frame.writeUInt32LE(frameBytes, 0);
+    frame.writeUInt32LE(1000, 4);
+    frame.writeDoubleLE(1, 8);
+    return Buffer.concat([header, frame, Buffer.alloc(unitBytes - CHUNK_HEADER_BYTES - FRAME_HEADER_BYTES, 7)]);
+  }
+
+  /** Scans `file` (verifying or not), timing it, and reads its samples. */
+  function scanFile(file: Buffer, verify: boolean): { scan: Scan; ms: number; samples: Snapshot[] } {
+    const path = tmp('hostile.whytop');
+    writeFileSync(path, file);
+    const fd = openSync(path, 'r');
+    const started = performance.now();
+    let scan: Scan;
+    try {
+      scan = scanRecording(fd, { verify });
+    } finally {
+      closeSync(fd);
+    }
+    const ms = performance.now() - started;
+    const reader = RecordingReader.open(path, { verify });
+    const samples = [...reader.samples()];
+    reader.close();
+    return { scan, ms, samples };
+  }
+
+  const GARBAGE = 3 * MiB;
+  it.each([
+    ['repeated chunk magics', () => repeated(CHUNK_MAGIC, GARBAGE)],
+    ['chunk magics every 48 bytes', () => repeated(Buffer.concat([CHUNK_MAGIC, Buffer.alloc(40)]), GARBAGE)],
+    ['damaged headers whose first frame claims 5000 bytes', () => repeated(plausibleChunk(5000, false, 128), GARBAGE)],
+    ['damaged headers whose first frame claims the rest of the file', () => repeated(plausibleChunk(GARBAGE - 1000, false, 100), GARBAGE)],
+    ['valid open headers whose first frame claims the rest of the file', () => repeated(plausibleChunk(GARBAGE - 1000, true, 100), GARBAGE)],
+  ])('%s: reads and checks each byte a bounded number of times, keeps every sample, reports the damage', (_name, garbage) => {
+    const { headerEnd } = layout(bytes);
+    const file = Buffer.concat([bytes.subarray(0, headerEnd), garbage(), bytes.subarray(headerEnd)]);
+    for (const verify of [false, true]) {
+      const { scan, ms, samples } = scanFile(file, verify);
+      expect(scan.readBytes, `bytes read (verify ${verify})`).toBeLessThanOrEqual(3 * file.length);
+      expect(scan.checkedBytes, `bytes checksummed (verify ${verify})`).toBeLessThanOrEqual(3 * file.length);
+      expect(samples).toEqual(snaps);
+      // The garbage and nothing else is damage, in a bounded number of entries.
+      expect(scan.damage.length).toBeLessThanOrEqual(100);
+      expect(scan.damage[0].offset).toBe(headerEnd);
+      for (let k = 1; k < scan.damage.length; k++) expect(scan.damage[k].offset).toBe(scan.damage[k - 1].offset + scan.damage[k - 1].bytes);
+      expect(scan.damage.reduce((n, d) => n + d.bytes, 0)).toBe(GARBAGE);
+      // A generous bound on the machine's time, as a second guard (the quadratic reader took minutes).
+      expect(ms).toBeLessThan(10_000);
+    }
+  });
+
+  it('reads an intact recording once when verifying, and hardly at all when not', () => {
+    const { scan } = scanFile(bytes, true);
+    expect(scan.readBytes).toBeLessThanOrEqual(bytes.length);
+    expect(scan.checkedBytes).toBeLessThanOrEqual(bytes.length);
+    const quick = scanFile(bytes, false).scan;
+    expect(quick.checkedBytes).toBe(0);
   });
 });
