@@ -1,8 +1,10 @@
-#!/usr/bin/env -S node --max-semi-space-size=2
+#!/usr/bin/env -S node --max-semi-space-size=2 --single-threaded
 // Entry point of the `whytop` command: runs the compiled CLI (built by `npm install` via `prepare`).
-// The node flag on the line above (also in package.json's start script, and read from here by
-// bench/tui.ts) keeps V8's young generation small: each sample's short-lived objects are collected
-// before they pile up, which keeps the resident size down at the cost of more, smaller collections.
+// The node flags on the line above (also in package.json's start script, and read from here by
+// bench/tui.ts): a small young generation collects each sample's short-lived objects before they
+// pile up, which keeps the resident size down; --single-threaded keeps V8's garbage collection and
+// compilation on the main thread, which costs a monitor less CPU in total (helper threads trade
+// CPU for pauses, and whytop has most of each second to spare).
 import { main } from '../dist/cli.js';
 
 main(process.argv.slice(2)).then(

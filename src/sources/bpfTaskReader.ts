@@ -88,6 +88,9 @@ interface PassMemory {
   /** The 16 comm bytes as four 32-bit words, and the name made of them (or of /proc's comm). */
   commWords: Uint32Array;
   comm: string[];
+  /** State letter codes, and the wchan read from /proc (undefined: not read that pass). */
+  stateCodes: Uint8Array;
+  wchan: Array<string | null | undefined>;
 }
 
 function emptyMemory(count: number): PassMemory {
@@ -100,6 +103,8 @@ function emptyMemory(count: number): PassMemory {
     runNs: new Float64Array(count),
     commWords: new Uint32Array(4 * count),
     comm: new Array<string>(count),
+    stateCodes: new Uint8Array(count),
+    wchan: new Array<string | null | undefined>(count),
   };
 }
 
@@ -233,8 +238,13 @@ export class BpfTaskReader implements TaskReader {
         if (this.countSyscalls) tasks.syscalls[row] = u64(at, SLOT.syscalls);
       }
       tasks.comm[row] = this.commOf(w, at, r, row, pid, tid, known ? j : -1, runNs, next);
-      if (detail === 'all' || (detail !== 'none' && detail.has(tid))) tasks.wchan[row] = readWchan(pid, tid);
-      else tasks.wchan[row] = null;
+      if (detail === 'all' || (detail !== 'none' && detail.has(tid))) {
+        // Where a task sleeps changes only when it runs: one that has not run since, in the same state, sleeps where it did.
+        const kept = known && prev.runNs[j] === runNs && prev.stateCodes[j] === stateCodes[row] ? prev.wchan[j] : undefined;
+        tasks.wchan[row] = kept !== undefined ? kept : readWchan(pid, tid);
+        next.wchan[row] = tasks.wchan[row];
+      } else tasks.wchan[row] = null;
+      next.stateCodes[row] = stateCodes[row];
 
       const p = procRowOf.get(pid)!;
       if (Number.isNaN(procs.pid[p])) {

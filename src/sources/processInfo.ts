@@ -27,7 +27,7 @@ export function parseCgroup(text: string): string | null {
 }
 
 /** Passes between refreshes of a process's cgroup (every process is refreshed within this many). */
-const CGROUP_REFRESH_PASSES = 2;
+const CGROUP_REFRESH_PASSES = 5;
 /** Passes between refreshes of a process's command line. */
 const CMDLINE_REFRESH_PASSES = 10;
 

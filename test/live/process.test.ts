@@ -99,7 +99,7 @@ describe('live: process table', () => {
     async () => {
       if (!fs.existsSync(MOVE_CGROUP)) fs.mkdirSync(MOVE_CGROUP);
       const sleeper = start('sleep', ['30']);
-      const frames = await whytop(['--interval', '500', '--count', '4'], (_f, index) => {
+      const frames = await whytop(['--interval', '500', '--count', '7'], (_f, index) => {
         if (index === 0) fs.writeFileSync(`${MOVE_CGROUP}/cgroup.procs`, String(sleeper.pid)); // moved after whytop saw it
       }).done;
       const kernelSays = /:memory:(\S+)/.exec(fs.readFileSync(`/proc/${sleeper.pid}/cgroup`, 'utf8'))?.[1];
@@ -113,7 +113,7 @@ describe('live: process table', () => {
     },
   );
 
-  // cgroups are refreshed on a rolling schedule (every 2 passes): systemd, container runtimes and
+  // cgroups are refreshed on a rolling schedule (every 5 passes): systemd, container runtimes and
   // kubelet move processes all the time.
   it(
     titled('whytop shows the moved process in its new cgroup within a few samples', skipMove),

@@ -1,7 +1,7 @@
 // The BPF task reader: its pure parts (BTF lookup, cputime adjustment, state letters, the program's
 // shape) on hand-made inputs, and the reader itself on the live kernel, where every value must match
 // what /proc says about the same task — bracketed between two /proc passes for counters.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -230,6 +230,29 @@ describe.skipIf(liveSkip !== null)(`BPF task reader on the live kernel${liveSkip
     const others = [...rows(s).values()].filter((i) => i !== me);
     expect(others.every((i) => s.tasks.wchan[i] === null)).toBe(true);
     expect(others.some((i) => !Number.isNaN(s.tasks.syscr[i]))).toBe(true);
+  });
+
+  it('reads wchan again once a task ran or changed state, and keeps it while the task sleeps on', async () => {
+    const { bpf } = openBoth();
+    const child = spawn('sleep', ['30']);
+    try {
+      const pid = child.pid!;
+      const procWchan = (): string => readFileSync(`/proc/${pid}/wchan`, 'utf8');
+      const shown = (): string | null => {
+        const s = bpf.read(new Set([pid]));
+        return s.tasks.wchan[rows(s).get(pid)!];
+      };
+      const deadline = Date.now() + 5000;
+      while (procWchan() !== 'hrtimer_nanosleep' && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(shown()).toBe('hrtimer_nanosleep');
+      expect(shown()).toBe('hrtimer_nanosleep'); // not run since: the wchan read before
+      child.kill('SIGSTOP');
+      while (!/^State:\s+T/m.test(readFileSync(`/proc/${pid}/status`, 'utf8')) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      expect(shown()).toBe(procWchan()); // stopped: it ran to stop, and sleeps elsewhere now
+      expect(procWchan()).not.toBe('hrtimer_nanosleep');
+    } finally {
+      child.kill('SIGKILL');
+    }
   });
 
   it('names workqueue workers as /proc does (kworker/N:M-queue)', () => {
