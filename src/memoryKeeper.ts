@@ -11,8 +11,8 @@ import { trimNativeHeap } from './native/index.js';
 
 /** Growth over the size left by the last collection that triggers the next one: a share of it… */
 const GROWTH_SHARE = 0.25;
-/** …but at least this many bytes, so that a small heap is not collected on every refresh. */
-const MIN_GROWTH_BYTES = 8 * 1024 * 1024;
+/** …but at least this many bytes: below a few thousand threads V8 collects in time by itself, and forcing it there costs CPU for nothing. */
+const MIN_GROWTH_BYTES = 32 * 1024 * 1024;
 
 /** V8's full-collection function, exposed without a command-line flag; null where that fails. */
 function exposedGc(): (() => void) | null {

@@ -23,20 +23,27 @@ export function tableHeader(columns: Column[], widths: number[], sort: SortSpec)
 
 /** Tone for a cell worth noticing: D and Z states, busy CPU, long run-queue waits. */
 function cellTone(column: Column, row: ListRow): 'crit' | 'warn' | null {
-  const v = column.value(row);
   switch (column.id) {
-    case 'state':
+    case 'state': {
+      const v = column.value(row);
       return v === 'D' ? 'crit' : v === 'Z' ? 'warn' : null;
-    case 'wait':
+    }
+    case 'wait': {
+      const v = column.value(row);
       return typeof v === 'number' && v >= 10 ? (v >= 50 ? 'crit' : 'warn') : null;
-    case 'majf':
+    }
+    case 'majf': {
+      const v = column.value(row);
       return typeof v === 'number' && v > 0 ? 'warn' : null;
+    }
     case 'hint':
       return row.hint === 'crit' ? 'crit' : row.hint === 'warn' ? 'warn' : null;
-    case 'class':
+    case 'class': {
+      const v = column.value(row);
       return v === 'io-bound' ? 'crit' : v === 'starved' ? 'warn' : null;
+    }
     default:
-      return null;
+      return null; // no tone: the value is not even computed
   }
 }
 
