@@ -35,7 +35,7 @@ import {
   waitFor,
   whytop,
 } from './workload.js';
-import type { Started } from './workload.js';
+import type { Started, WhytopRun } from './workload.js';
 
 const INTERVALS = 6;
 const MiB = 1024 * 1024;
@@ -149,6 +149,16 @@ function badDeviceNumbers(f: Frame): string[] {
     });
   }
   return bad;
+}
+
+/** Ends a hot-plug run's dump (SIGTERM: whytop finishes cleanly); checks no stderr and no bad number in any frame. */
+async function endHotplugDump(dump: WhytopRun): Promise<Frame[]> {
+  await dump.proc.stop();
+  const frames = await dump.done;
+  expect(dump.proc.stderr(), 'whytop wrote nothing to stderr').toBe('');
+  const bad = frames.flatMap((f) => badDeviceNumbers(f).map((b) => `${f.time} ${b}`));
+  expect(bad, 'negative, NaN or infinite numbers in disks/nets/softnet').toEqual([]);
+  return frames;
 }
 
 /**
@@ -403,12 +413,7 @@ describe('live: disks', () => {
         mark(`round ${round}: removed`);
         await waitFrames(3);
       }
-      await dump.proc.stop(); // SIGTERM: whytop finishes cleanly
-      const frames = await dump.done;
-      expect(dump.proc.stderr(), 'whytop wrote nothing to stderr').toBe('');
-
-      const bad = frames.flatMap((f) => badDeviceNumbers(f).map((b) => `${f.time} ${b}`));
-      expect(bad, 'negative, NaN or infinite numbers in disks/nets/softnet').toEqual([]);
+      const frames = await endHotplugDump(dump);
       // Where the device is listed: its first frame (it appeared) has no rates, later ones have rates.
       const seen = frames.map((f) => diskOf(f, name));
       const appearances: number[] = [];
@@ -571,12 +576,7 @@ describe('live: network interfaces', () => {
         mark(`round ${round}: deleted`);
         await waitFrames(3);
       }
-      await dump.proc.stop(); // SIGTERM: whytop finishes cleanly
-      const frames = await dump.done;
-      expect(dump.proc.stderr(), 'whytop wrote nothing to stderr').toBe('');
-
-      const bad = frames.flatMap((f) => badDeviceNumbers(f).map((b) => `${f.time} ${b}`));
-      expect(bad, 'negative, NaN or infinite numbers in disks/nets/softnet').toEqual([]);
+      const frames = await endHotplugDump(dump);
       const seen = frames.map((f) => netOf(f, name));
       const appearances: number[] = [];
       const sending: number[] = [];

@@ -24,6 +24,7 @@ import {
   poll,
   processOf,
   readsAround,
+  removeCgroupDir,
   report,
   round,
   run,
@@ -74,16 +75,7 @@ afterAll(async () => {
   await dd?.stop();
   await stopAll();
   await tearDownLoop();
-  if (fs.existsSync(BLKIO)) {
-    await waitFor(`${BLKIO} to be removable`, () => {
-      try {
-        fs.rmdirSync(BLKIO);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 10_000, 100);
-  }
+  await removeCgroupDir(BLKIO);
   fs.rmSync(FILE, { force: true });
 }, 30_000);
 
@@ -206,19 +198,10 @@ async function tearDownLoop(): Promise<void> {
     if (r.code !== 0) errors.push(`losetup -d ${loop.dev}: ${r.stderr.trim()}`);
     loop = null;
   }
-  if (fs.existsSync(LOOP_BLKIO)) {
-    try {
-      await waitFor(`${LOOP_BLKIO} to be removable`, () => {
-        try {
-          fs.rmdirSync(LOOP_BLKIO);
-          return true;
-        } catch {
-          return false;
-        }
-      }, 10_000, 100);
-    } catch (err) {
-      errors.push(String(err));
-    }
+  try {
+    await removeCgroupDir(LOOP_BLKIO);
+  } catch (err) {
+    errors.push(String(err));
   }
   fs.rmSync(LOOP_FILE, { force: true });
   if (errors.length > 0) throw new Error(errors.join('; '));
