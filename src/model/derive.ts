@@ -176,7 +176,7 @@ function deriveMemory(cur: Snapshot): MemoryFrame {
   };
 }
 
-/** Sum of the vmstat counters whose names start with `prefix` (e.g. all pgsteal_* sources); null if none. */
+/** Sum of the named vmstat counters that this kernel has (e.g. every pgsteal source); null if it has none. */
 function vmstatSum(v: Record<string, number> | null, names: readonly string[]): number | null {
   if (!v) return null;
   let sum = 0;
