@@ -15,21 +15,16 @@ import type { DetailSelection, TaskReader } from './taskReader.js';
 import { TsTaskReader } from './tsTaskReader.js';
 
 const U32_WORDS = RECORD_BYTES / 4;
+/**
+ * Passes between two listings of /proc for processes the iterator cannot see (on some kernels pid 1);
+ * in between, the ones found at the last listing are read again. A new such process shows up late.
+ */
+const STRAGGLER_LIST_PASSES = 5;
 const TWO_32 = 4294967296;
 /** Task flag PF_WQ_WORKER: a workqueue worker, whose /proc name carries the work it runs. */
 const PF_WQ_WORKER = 0x20;
 /** Task flag PF_KTHREAD: a kernel thread, whose /proc name may be longer than its 15-byte comm. */
 const PF_KTHREAD = 0x200000;
-
-/** The io columns a thread and its process share: the thread's record slot, and its process's exited threads' slot. */
-const IO_SLOTS = [
-  ['rchar', SLOT.rchar, SLOT.deadRchar],
-  ['wchar', SLOT.wchar, SLOT.deadWchar],
-  ['syscr', SLOT.syscr, SLOT.deadSyscr],
-  ['syscw', SLOT.syscw, SLOT.deadSyscw],
-  ['readBytes', SLOT.readBytes, SLOT.deadReadBytes],
-  ['writeBytes', SLOT.writeBytes, SLOT.deadWriteBytes],
-] as const;
 
 /** The user/system split the kernel last reported for a task, in ns (its prev_cputime). */
 export interface CputimeSplit {
@@ -108,6 +103,16 @@ function emptyMemory(count: number): PassMemory {
   };
 }
 
+/** Slot `slot` of the record at word `at`: a u64 from two 32-bit words. Module-level, as no closure is made per pass (README, Performance). */
+function u64(w: Uint32Array, at: number, slot: number): number {
+  return w[at + 2 * slot + 1] * TWO_32 + w[at + 2 * slot];
+}
+
+/** A page count slot (a signed counter: below zero, as the kernel's racy sums can be, reads 0). */
+function pages(w: Uint32Array, at: number, slot: number): number {
+  return (w[at + 2 * slot + 1] | 0) < 0 ? 0 : u64(w, at, slot);
+}
+
 /** Copies row `from` of every column of `src` to row `to` of `dst`. */
 function copyRow(dst: Record<string, unknown>, src: Record<string, unknown>, columns: readonly string[], to: number, from: number): void {
   for (const col of columns) (dst[col] as Float64Array)[to] = (src[col] as Float64Array)[from];
@@ -124,6 +129,9 @@ export class BpfTaskReader implements TaskReader {
   private readonly pageBytes: number;
   /** Reads the processes the iterator cannot see (a pid the kernel will not look up by number). */
   private readonly stragglers: TsTaskReader;
+  /** The processes the last /proc listing found missing from the iterator, and passes since that listing. */
+  private stragglerPids: number[] = [];
+  private passesSinceListing = STRAGGLER_LIST_PASSES;
   private buf = new Uint8Array(1 << 20);
   private memory = emptyMemory(0);
   private closed = false;
@@ -168,7 +176,12 @@ export class BpfTaskReader implements TaskReader {
       const tgid = w[at + 2 * SLOT.tgid];
       if (!procRowOf.has(tgid)) procRowOf.set(tgid, procRowOf.size);
     }
-    const missed = this.stragglers.listProcesses().filter((pid) => !procRowOf.has(pid));
+    if (++this.passesSinceListing >= STRAGGLER_LIST_PASSES) {
+      this.stragglerPids = this.stragglers.listProcesses();
+      this.passesSinceListing = 0;
+    }
+    this.stragglerPids = this.stragglerPids.filter((pid) => !procRowOf.has(pid));
+    const missed = this.stragglerPids;
     const extra = this.stragglers.readProcesses(missed, detail);
     const tasks = allocTaskTable(n + extra.tasks.count);
     const procs = allocProcTable(procRowOf.size + extra.procs.count);
@@ -188,8 +201,6 @@ export class BpfTaskReader implements TaskReader {
     const prev = this.memory;
     const next = emptyMemory(n);
     const split: CputimeSplit = { utimeNs: 0, stimeNs: 0 };
-    const u64 = (at: number, slot: number): number => w[at + 2 * slot + 1] * TWO_32 + w[at + 2 * slot];
-    const pages = (at: number, slot: number): number => ((w[at + 2 * slot + 1] | 0) < 0 ? 0 : w[at + 2 * slot + 1] * TWO_32 + w[at + 2 * slot]);
     let j = 0; // walks the previous pass's rows alongside (both ascending by tid)
     let row = 0;
     for (let r = 0; r < count; r++) {
@@ -197,8 +208,8 @@ export class BpfTaskReader implements TaskReader {
       const tid = w[at + 2 * SLOT.pid] | 0;
       if (tid <= 0) continue;
       const pid = w[at + 2 * SLOT.tgid];
-      const startNs = u64(at, SLOT.startBoottimeNs);
-      const runNs = u64(at, SLOT.runNs);
+      const startNs = u64(w, at, SLOT.startBoottimeNs);
+      const runNs = u64(w, at, SLOT.runNs);
       while (j < prev.count && prev.tid[j] < tid) j++;
       const known = j < prev.count && prev.tid[j] === tid && prev.startNs[j] === startNs;
 
@@ -208,34 +219,42 @@ export class BpfTaskReader implements TaskReader {
       tasks.ppid[row] = hasPpid ? w[at + 2 * SLOT.ppid] | 0 : NaN;
       tasks.starttimeTicks[row] = Math.floor(startNs / nsPerTick);
       // The split /proc would report: from our last one, or the kernel's if someone read /proc since.
-      const kernelU = u64(at, SLOT.prevUtimeNs);
-      const kernelS = u64(at, SLOT.prevStimeNs);
+      const kernelU = u64(w, at, SLOT.prevUtimeNs);
+      const kernelS = u64(w, at, SLOT.prevStimeNs);
       const useKernel = !known || kernelU + kernelS > prev.utimeNs[j] + prev.stimeNs[j];
       split.utimeNs = useKernel ? kernelU : prev.utimeNs[j];
       split.stimeNs = useKernel ? kernelS : prev.stimeNs[j];
-      adjustCputime(u64(at, SLOT.utimeNs), u64(at, SLOT.stimeNs), runNs, split);
+      adjustCputime(u64(w, at, SLOT.utimeNs), u64(w, at, SLOT.stimeNs), runNs, split);
       tasks.utimeTicks[row] = Math.floor(split.utimeNs / nsPerTick);
       tasks.stimeTicks[row] = Math.floor(split.stimeNs / nsPerTick);
-      tasks.minflt[row] = u64(at, SLOT.minflt);
-      tasks.majflt[row] = u64(at, SLOT.majflt);
+      tasks.minflt[row] = u64(w, at, SLOT.minflt);
+      tasks.majflt[row] = u64(w, at, SLOT.majflt);
       tasks.processor[row] = hasCpu ? w[at + 2 * SLOT.cpu] | 0 : NaN;
       tasks.priority[row] = (w[at + 2 * SLOT.prio] | 0) - 100;
       tasks.nice[row] = (w[at + 2 * SLOT.staticPrio] | 0) - 120;
       const hasMm = w[at + 2 * SLOT.hasMm] === 1;
-      const filePages = pages(at, SLOT.filePages);
-      const anonPages = pages(at, SLOT.anonPages);
-      const shmemPages = pages(at, SLOT.shmemPages);
-      tasks.vsizeBytes[row] = hasMm ? u64(at, SLOT.totalVmPages) * pageBytes : 0;
+      const filePages = pages(w, at, SLOT.filePages);
+      const anonPages = pages(w, at, SLOT.anonPages);
+      const shmemPages = pages(w, at, SLOT.shmemPages);
+      tasks.vsizeBytes[row] = hasMm ? u64(w, at, SLOT.totalVmPages) * pageBytes : 0;
       tasks.rssPages[row] = hasMm ? filePages + anonPages + shmemPages : 0;
       tasks.runNs[row] = runNs;
-      tasks.waitNs[row] = hasWait ? u64(at, SLOT.waitNs) : NaN;
-      tasks.timeslices[row] = hasSlices ? u64(at, SLOT.timeslices) : NaN;
-      tasks.vcsw[row] = u64(at, SLOT.vcsw);
-      tasks.ivcsw[row] = u64(at, SLOT.ivcsw);
-      if (hasIo) for (const [col, slot] of IO_SLOTS) tasks[col][row] = u64(at, slot);
+      tasks.waitNs[row] = hasWait ? u64(w, at, SLOT.waitNs) : NaN;
+      tasks.timeslices[row] = hasSlices ? u64(w, at, SLOT.timeslices) : NaN;
+      tasks.vcsw[row] = u64(w, at, SLOT.vcsw);
+      tasks.ivcsw[row] = u64(w, at, SLOT.ivcsw);
+      if (hasIo) {
+        // Written out column by column: a loop over column names costs a keyed lookup per value.
+        tasks.rchar[row] = u64(w, at, SLOT.rchar);
+        tasks.wchar[row] = u64(w, at, SLOT.wchar);
+        tasks.syscr[row] = u64(w, at, SLOT.syscr);
+        tasks.syscw[row] = u64(w, at, SLOT.syscw);
+        tasks.readBytes[row] = u64(w, at, SLOT.readBytes);
+        tasks.writeBytes[row] = u64(w, at, SLOT.writeBytes);
+      }
       if (hasOffcpu) {
-        tasks.offcpuDNs[row] = u64(at, SLOT.offcpuDNs);
-        if (this.countSyscalls) tasks.syscalls[row] = u64(at, SLOT.syscalls);
+        tasks.offcpuDNs[row] = u64(w, at, SLOT.offcpuDNs);
+        if (this.countSyscalls) tasks.syscalls[row] = u64(w, at, SLOT.syscalls);
       }
       tasks.comm[row] = this.commOf(w, at, r, row, pid, tid, known ? j : -1, runNs, next);
       if (detail === 'all' || (detail !== 'none' && detail.has(tid))) {
@@ -251,24 +270,34 @@ export class BpfTaskReader implements TaskReader {
         procs.pid[p] = pid;
         if (hasIo) {
           // /proc/PID/io: what the process's exited threads did, plus each live thread's own.
-          for (const [col, , dead] of IO_SLOTS) procs[col][p] = u64(at, dead);
-          procs.cancelledWriteBytes[p] = u64(at, SLOT.deadCancelledWriteBytes);
+          procs.rchar[p] = u64(w, at, SLOT.deadRchar);
+          procs.wchar[p] = u64(w, at, SLOT.deadWchar);
+          procs.syscr[p] = u64(w, at, SLOT.deadSyscr);
+          procs.syscw[p] = u64(w, at, SLOT.deadSyscw);
+          procs.readBytes[p] = u64(w, at, SLOT.deadReadBytes);
+          procs.writeBytes[p] = u64(w, at, SLOT.deadWriteBytes);
+          procs.cancelledWriteBytes[p] = u64(w, at, SLOT.deadCancelledWriteBytes);
         }
       }
       if (hasIo) {
-        for (const [col] of IO_SLOTS) procs[col][p] += tasks[col][row];
-        procs.cancelledWriteBytes[p] += u64(at, SLOT.cancelledWriteBytes);
+        procs.rchar[p] += tasks.rchar[row];
+        procs.wchar[p] += tasks.wchar[row];
+        procs.syscr[p] += tasks.syscr[row];
+        procs.syscw[p] += tasks.syscw[row];
+        procs.readBytes[p] += tasks.readBytes[row];
+        procs.writeBytes[p] += tasks.writeBytes[row];
+        procs.cancelledWriteBytes[p] += u64(w, at, SLOT.cancelledWriteBytes);
       }
       if (tid === pid) {
         // Owner and memory are per process: the main thread's, as /proc/PID/status shows them.
         procs.starttimeTicks[p] = tasks.starttimeTicks[row];
         procs.uid[p] = hasUid ? w[at + 2 * SLOT.uid] : NaN;
         if (hasMm) {
-          procs.vmSizeKb[p] = u64(at, SLOT.totalVmPages) * pageKb;
+          procs.vmSizeKb[p] = u64(w, at, SLOT.totalVmPages) * pageKb;
           procs.rssAnonKb[p] = anonPages * pageKb;
           procs.rssFileKb[p] = filePages * pageKb;
           procs.rssShmemKb[p] = shmemPages * pageKb;
-          procs.vmSwapKb[p] = pages(at, SLOT.swapEntries) * pageKb;
+          procs.vmSwapKb[p] = pages(w, at, SLOT.swapEntries) * pageKb;
         }
       }
       next.tid[row] = tid;
