@@ -128,10 +128,13 @@ function deriveSoftirqs(prev: Snapshot, cur: Snapshot, seconds: number): { cpus:
   const prevIndex = new Map(prev.softirqs?.cpus.map((cpu, i) => [cpu, i]));
   for (const [type, counts] of Object.entries(cur.softirqs.counts)) {
     const before = prev.softirqs?.counts[type];
-    perSec[type] = cur.softirqs.cpus.map((cpu, i) => {
-      const j = prevIndex.get(cpu);
-      return before && j !== undefined ? ratePerSec(before[j], counts[i], seconds) : null;
-    });
+    const cpus = cur.softirqs.cpus;
+    const rates: Array<number | null> = new Array(cpus.length);
+    for (let i = 0; i < cpus.length; i++) {
+      const j = prevIndex.get(cpus[i]);
+      rates[i] = before && j !== undefined ? ratePerSec(before[j], counts[i], seconds) : null;
+    }
+    perSec[type] = rates;
   }
   return { cpus: cur.softirqs.cpus, perSec };
 }
@@ -205,8 +208,16 @@ function reclaimRate(prev: Snapshot, cur: Snapshot, byType: readonly string[], b
   return ratePerSec(vmstatSum(prev.vmstat, names), vmstatSum(cur.vmstat, names), seconds);
 }
 
+/**
+ * Rate of counter `k` between two records (null without the earlier one). Derivation uses this and
+ * other module-level helpers, not closures made per call (README, Performance).
+ */
+function fieldRate<K extends string>(p: Readonly<Record<K, number>> | null | undefined, c: Readonly<Record<K, number>> | null | undefined, k: K, seconds: number): number | null {
+  return p && c ? ratePerSec(p[k], c[k], seconds) : null;
+}
+
 function derivePaging(prev: Snapshot, cur: Snapshot, seconds: number): PagingFrame {
-  const rate = (name: string): number | null => ratePerSec(prev.vmstat?.[name], cur.vmstat?.[name], seconds);
+  const rate = (name: string): number | null => fieldRate(prev.vmstat, cur.vmstat, name, seconds);
   return {
     pswpin_per_s: rate('pswpin'),
     pswpout_per_s: rate('pswpout'),
@@ -260,9 +271,6 @@ const U32_WRAP = 2 ** 32;
 /** Disk counts printed as unsigned long (64-bit): one going backwards means the device was re-created. */
 const DISK_COUNT_FIELDS = ['readsCompleted', 'sectorsRead', 'writesCompleted', 'sectorsWritten'] as const satisfies ReadonlyArray<(typeof DISK_COUNTERS)[number]>;
 
-/** Disk times printed as 32-bit unsigned ms: one going backwards while the counts did not has wrapped. */
-const DISK_MS_FIELDS = ['readMs', 'writeMs', 'ioTicksMs', 'weightedMs'] as const satisfies ReadonlyArray<(typeof DISK_COUNTERS)[number]>;
-
 /**
  * The earlier counters of the same device (matched by name), or null when there are none to
  * compare with: the device appeared during the interval, or any of `counters` went backwards
@@ -296,16 +304,14 @@ function deriveDisks(prev: Snapshot, cur: Snapshot, seconds: number): DiskFrame[
     if (names.has(d.name)) continue;
     names.add(d.name);
     const p = sameDevice(before, d, DISK_COUNT_FIELDS);
-    const rate = (k: (typeof DISK_COUNT_FIELDS)[number]): number | null => (p === null ? null : ratePerSec(p[k], d[k], seconds));
-    const msPerSec = (k: (typeof DISK_MS_FIELDS)[number]): number | null => (p === null ? null : u32MsPerSec(p[k], d[k], seconds));
-    const reads = rate('readsCompleted');
-    const writes = rate('writesCompleted');
-    const readMs = msPerSec('readMs');
-    const writeMs = msPerSec('writeMs');
-    const sectorsRead = rate('sectorsRead');
-    const sectorsWritten = rate('sectorsWritten');
-    const weighted = msPerSec('weightedMs');
-    const ticks = msPerSec('ioTicksMs');
+    const reads = fieldRate(p, d, 'readsCompleted', seconds);
+    const writes = fieldRate(p, d, 'writesCompleted', seconds);
+    const readMs = p === null ? null : u32MsPerSec(p.readMs, d.readMs, seconds);
+    const writeMs = p === null ? null : u32MsPerSec(p.writeMs, d.writeMs, seconds);
+    const sectorsRead = fieldRate(p, d, 'sectorsRead', seconds);
+    const sectorsWritten = fieldRate(p, d, 'sectorsWritten', seconds);
+    const weighted = p === null ? null : u32MsPerSec(p.weightedMs, d.weightedMs, seconds);
+    const ticks = p === null ? null : u32MsPerSec(p.ioTicksMs, d.ioTicksMs, seconds);
     out.push({
       name: d.name,
       loop: d.loop,
@@ -331,18 +337,17 @@ function deriveNets(prev: Snapshot, cur: Snapshot, seconds: number): NetFrame[] 
     if (names.has(n.name)) continue;
     names.add(n.name);
     const p = sameDevice(before, n, NET_COUNTERS);
-    const rate = (k: (typeof NET_COUNTERS)[number]): number | null => (p === null ? null : ratePerSec(p[k], n[k], seconds));
     out.push({
       name: n.name,
       loopback: n.loopback,
-      rx_packets_per_s: rate('rxPackets'),
-      tx_packets_per_s: rate('txPackets'),
-      rx_bytes_per_s: rate('rxBytes'),
-      tx_bytes_per_s: rate('txBytes'),
-      rx_errors_per_s: rate('rxErrs'),
-      tx_errors_per_s: rate('txErrs'),
-      rx_drops_per_s: rate('rxDrop'),
-      tx_drops_per_s: rate('txDrop'),
+      rx_packets_per_s: fieldRate(p, n, 'rxPackets', seconds),
+      tx_packets_per_s: fieldRate(p, n, 'txPackets', seconds),
+      rx_bytes_per_s: fieldRate(p, n, 'rxBytes', seconds),
+      tx_bytes_per_s: fieldRate(p, n, 'txBytes', seconds),
+      rx_errors_per_s: fieldRate(p, n, 'rxErrs', seconds),
+      tx_errors_per_s: fieldRate(p, n, 'txErrs', seconds),
+      rx_drops_per_s: fieldRate(p, n, 'rxDrop', seconds),
+      tx_drops_per_s: fieldRate(p, n, 'txDrop', seconds),
     });
   }
   return out;
@@ -548,12 +553,12 @@ function deriveThreads(prev: Snapshot, cur: Snapshot, previous: Frame | null): T
       }
     }
     const born = j < 0 && isBornSince(prev, ct.starttimeTicks[i], clk);
-    const rate = (c: Float64Array, p: Float64Array): number | null => columnRate(c, p, i, j, born, seconds);
-    const userPct = percentOfCpu(rate(ct.utimeTicks, pt.utimeTicks), clk);
-    const systemPct = percentOfCpu(rate(ct.stimeTicks, pt.stimeTicks), clk);
-    const cpuPct = percentOfCpu(rate(ct.runNs, pt.runNs), NS_PER_S) ?? (userPct === null || systemPct === null ? null : Math.min(100, userPct + systemPct));
-    const waitPct = percentOfCpu(rate(ct.waitNs, pt.waitNs), NS_PER_S);
-    const dPct = percentOfCpu(rate(ct.offcpuDNs, pt.offcpuDNs), NS_PER_S);
+    // Written out, no `rate` closure: none is made per row on a refresh path (README, Performance).
+    const userPct = percentOfCpu(columnRate(ct.utimeTicks, pt.utimeTicks, i, j, born, seconds), clk);
+    const systemPct = percentOfCpu(columnRate(ct.stimeTicks, pt.stimeTicks, i, j, born, seconds), clk);
+    const cpuPct = percentOfCpu(columnRate(ct.runNs, pt.runNs, i, j, born, seconds), NS_PER_S) ?? (userPct === null || systemPct === null ? null : Math.min(100, userPct + systemPct));
+    const waitPct = percentOfCpu(columnRate(ct.waitNs, pt.waitNs, i, j, born, seconds), NS_PER_S);
+    const dPct = percentOfCpu(columnRate(ct.offcpuDNs, pt.offcpuDNs, i, j, born, seconds), NS_PER_S);
     const slept = didNotRun(pt, j, ct, i) ? sleptThroughout(ct.state[i], ct.offcpuDNs, i) : j >= 0 ? sleptShares(dPct, cpuPct, waitPct) : { d: dPct, s: null };
     threads[i] = {
       pid: ct.pid[i],
@@ -570,17 +575,17 @@ function deriveThreads(prev: Snapshot, cur: Snapshot, previous: Frame | null): T
       user_pct: userPct,
       system_pct: systemPct,
       runq_wait_pct: waitPct,
-      vcsw_per_s: rate(ct.vcsw, pt.vcsw),
-      ivcsw_per_s: rate(ct.ivcsw, pt.ivcsw),
-      minflt_per_s: rate(ct.minflt, pt.minflt),
-      majflt_per_s: rate(ct.majflt, pt.majflt),
-      syscr_per_s: rate(ct.syscr, pt.syscr),
-      syscw_per_s: rate(ct.syscw, pt.syscw),
-      rchar_per_s: rate(ct.rchar, pt.rchar),
-      read_bytes_per_s: rate(ct.readBytes, pt.readBytes),
-      wchar_per_s: rate(ct.wchar, pt.wchar),
-      write_bytes_per_s: rate(ct.writeBytes, pt.writeBytes),
-      syscalls_per_s: rate(ct.syscalls, pt.syscalls),
+      vcsw_per_s: columnRate(ct.vcsw, pt.vcsw, i, j, born, seconds),
+      ivcsw_per_s: columnRate(ct.ivcsw, pt.ivcsw, i, j, born, seconds),
+      minflt_per_s: columnRate(ct.minflt, pt.minflt, i, j, born, seconds),
+      majflt_per_s: columnRate(ct.majflt, pt.majflt, i, j, born, seconds),
+      syscr_per_s: columnRate(ct.syscr, pt.syscr, i, j, born, seconds),
+      syscw_per_s: columnRate(ct.syscw, pt.syscw, i, j, born, seconds),
+      rchar_per_s: columnRate(ct.rchar, pt.rchar, i, j, born, seconds),
+      read_bytes_per_s: columnRate(ct.readBytes, pt.readBytes, i, j, born, seconds),
+      wchar_per_s: columnRate(ct.wchar, pt.wchar, i, j, born, seconds),
+      write_bytes_per_s: columnRate(ct.writeBytes, pt.writeBytes, i, j, born, seconds),
+      syscalls_per_s: columnRate(ct.syscalls, pt.syscalls, i, j, born, seconds),
       offcpu_d_pct: slept.d,
       offcpu_s_pct: slept.s,
       wchan: ct.wchan[i],
@@ -596,6 +601,11 @@ function isBornSince(prev: Snapshot, starttimeTicks: number, clkTck: number): bo
 
 /** Thread fields a process row sums over its threads. */
 const SUMMED = ['cpu_time_s', 'cpu_pct', 'user_pct', 'system_pct', 'runq_wait_pct', 'vcsw_per_s', 'ivcsw_per_s', 'minflt_per_s', 'majflt_per_s', 'offcpu_d_pct', 'offcpu_s_pct', 'syscalls_per_s'] as const;
+
+/** Row `i` of the sum of a SUMMED field; null where no thread had a value. */
+function summed(sums: Float64Array[], field: (typeof SUMMED)[number], i: number): number | null {
+  return known(sums[SUMMED.indexOf(field)][i]);
+}
 
 /** Adds `v` to sums[k] (NaN: nothing added yet); null adds nothing. */
 function addTo(sums: Float64Array, k: number, v: number | null): void {
@@ -653,12 +663,10 @@ function deriveProcesses(prev: Snapshot, cur: Snapshot, threads: ThreadFrame[], 
     const pid = procs.pid[i];
     const j = match[i];
     const born = j < 0 && isBornSince(prev, procs.starttimeTicks[i], cur.host.clkTck);
-    const ioRate = (c: Float64Array, p: Float64Array): number | null => columnRate(c, p, i, j, born, seconds);
-    const kb = (column: Float64Array): number | null => known(column[i] * KB);
-    const sum = (field: (typeof SUMMED)[number]): number | null => known(sums[SUMMED.indexOf(field)][i]);
-    const rssAnon = kb(procs.rssAnonKb);
-    const rssFile = kb(procs.rssFileKb);
-    const rssShmem = kb(procs.rssShmemKb);
+    // Written out, no closures: none is made per row on a refresh path (README, Performance).
+    const rssAnon = known(procs.rssAnonKb[i] * KB);
+    const rssFile = known(procs.rssFileKb[i] * KB);
+    const rssShmem = known(procs.rssShmemKb[i] * KB);
     const rss = rssAnon !== null && rssFile !== null && rssShmem !== null ? rssAnon + rssFile + rssShmem : null;
     const uid = known(procs.uid[i]);
     const row = mainRow[i];
@@ -671,31 +679,31 @@ function deriveProcesses(prev: Snapshot, cur: Snapshot, threads: ThreadFrame[], 
       uid,
       user: uid === null ? null : (cur.userNames[uid] ?? String(uid)),
       threads: counts[i],
-      cpu_time_s: sum('cpu_time_s'),
-      cpu_pct: sum('cpu_pct'),
-      user_pct: sum('user_pct'),
-      system_pct: sum('system_pct'),
-      runq_wait_pct: sum('runq_wait_pct'),
-      vcsw_per_s: sum('vcsw_per_s'),
-      ivcsw_per_s: sum('ivcsw_per_s'),
-      minflt_per_s: sum('minflt_per_s'),
-      majflt_per_s: sum('majflt_per_s'),
-      offcpu_d_pct: sum('offcpu_d_pct'),
-      offcpu_s_pct: sum('offcpu_s_pct'),
-      syscalls_per_s: sum('syscalls_per_s'),
-      syscr_per_s: ioRate(procs.syscr, before.syscr),
-      syscw_per_s: ioRate(procs.syscw, before.syscw),
-      rchar_per_s: ioRate(procs.rchar, before.rchar),
-      wchar_per_s: ioRate(procs.wchar, before.wchar),
-      read_bytes_per_s: ioRate(procs.readBytes, before.readBytes),
-      write_bytes_per_s: ioRate(procs.writeBytes, before.writeBytes),
+      cpu_time_s: summed(sums, 'cpu_time_s', i),
+      cpu_pct: summed(sums, 'cpu_pct', i),
+      user_pct: summed(sums, 'user_pct', i),
+      system_pct: summed(sums, 'system_pct', i),
+      runq_wait_pct: summed(sums, 'runq_wait_pct', i),
+      vcsw_per_s: summed(sums, 'vcsw_per_s', i),
+      ivcsw_per_s: summed(sums, 'ivcsw_per_s', i),
+      minflt_per_s: summed(sums, 'minflt_per_s', i),
+      majflt_per_s: summed(sums, 'majflt_per_s', i),
+      offcpu_d_pct: summed(sums, 'offcpu_d_pct', i),
+      offcpu_s_pct: summed(sums, 'offcpu_s_pct', i),
+      syscalls_per_s: summed(sums, 'syscalls_per_s', i),
+      syscr_per_s: columnRate(procs.syscr, before.syscr, i, j, born, seconds),
+      syscw_per_s: columnRate(procs.syscw, before.syscw, i, j, born, seconds),
+      rchar_per_s: columnRate(procs.rchar, before.rchar, i, j, born, seconds),
+      wchar_per_s: columnRate(procs.wchar, before.wchar, i, j, born, seconds),
+      read_bytes_per_s: columnRate(procs.readBytes, before.readBytes, i, j, born, seconds),
+      write_bytes_per_s: columnRate(procs.writeBytes, before.writeBytes, i, j, born, seconds),
       mem_pct: rss !== null && memTotalBytes ? (100 * rss) / memTotalBytes : null,
       rss_bytes: rss,
       rss_anon_bytes: rssAnon,
       rss_file_bytes: rssFile,
       rss_shmem_bytes: rssShmem,
-      swap_bytes: kb(procs.vmSwapKb),
-      vsz_bytes: kb(procs.vmSizeKb),
+      swap_bytes: known(procs.vmSwapKb[i] * KB),
+      vsz_bytes: known(procs.vmSizeKb[i] * KB),
     };
   }
   return out;

@@ -53,10 +53,17 @@ interface Line {
   counters: Omit<DiskStat, 'name' | 'kernelName' | 'loop'>;
 }
 
+/** All counters zero and nothing in flight. A loop, not a callback: no closure per call on a refresh path (README, Performance). */
+function isIdle(c: Line['counters']): boolean {
+  for (const k of DISK_COUNTERS) if (c[k] !== 0) return false;
+  return c.inFlight === 0;
+}
+
 function parseLine(tokens: string[]): Line | null {
   // 14 tokens (2.6.x - 4.17), 18 (4.18+, discards), 20 (5.5+, flushes); anything longer is newer.
   if (tokens.length < 14) return null;
-  const n = tokens.map((t, i) => (i === 2 ? NaN : parseUint(t)));
+  const n: number[] = new Array(tokens.length);
+  for (let i = 0; i < tokens.length; i++) n[i] = i === 2 ? NaN : parseUint(tokens[i]);
   const kernelName = tokens[2];
   if (Number.isNaN(n[0]) || Number.isNaN(n[1]) || kernelName === '' || kernelName === '__proto__') return null;
   for (let i = 3; i < 14; i++) if (Number.isNaN(n[i])) return null;
@@ -107,7 +114,7 @@ export function parseDiskstats(text: string, sys: DiskSysLookup | null = null): 
     const loop = isLoop(line.major, name);
     const c = line.counters;
     // A loop device never attached (or attached and never used) reads all zeros: not a device in use.
-    if (loop && DISK_COUNTERS.every((k) => c[k] === 0) && c.inFlight === 0) continue;
+    if (loop && isIdle(c)) continue;
     const display = (name.startsWith('dm-') ? sys?.dmName(name) : null) || name;
     if (disks.has(display)) continue;
     disks.set(display, { name: display, kernelName: name, loop, ...c });

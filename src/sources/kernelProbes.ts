@@ -50,6 +50,11 @@ const CpuValue = {
 const D_MASK = 0x402;
 const D_ONLY = 0x2;
 
+/** The little-endian u64 at byte `at` (a module-level helper: no closure per read, README Performance). */
+function u64At(view: DataView, at: number): number {
+  return view.getUint32(at + 4, true) * 4294967296 + view.getUint32(at, true);
+}
+
 /** The CPUs the kernel may ever bring up (per-CPU map values come for each), from sysfs. */
 export function possibleCpus(text: string): number {
   let max = -1;
@@ -295,12 +300,11 @@ export class KernelProbes {
     const softirqNs: number[][] = SOFTIRQ_TYPES.map(() => []);
     if (!this.calls.bpfMapLookup(this.cpuMapFd, this.key, this.value)) return { ctxsw, syscalls, softirqNs };
     const view = new DataView(this.value.buffer);
-    const u64 = (at: number): number => view.getUint32(at + 4, true) * 4294967296 + view.getUint32(at, true);
     for (let cpu = 0; cpu < this.cpus; cpu++) {
       const base = cpu * CpuValue.bytes;
-      ctxsw.push(u64(base + CpuValue.ctxsw));
-      syscalls.push(u64(base + CpuValue.syscalls));
-      for (let t = 0; t < NR_SOFTIRQS; t++) softirqNs[t].push(u64(base + CpuValue.softirqNs + 8 * t));
+      ctxsw.push(u64At(view, base + CpuValue.ctxsw));
+      syscalls.push(u64At(view, base + CpuValue.syscalls));
+      for (let t = 0; t < NR_SOFTIRQS; t++) softirqNs[t].push(u64At(view, base + CpuValue.softirqNs + 8 * t));
     }
     return { ctxsw, syscalls, softirqNs };
   }

@@ -32,9 +32,7 @@ function parseCpuTimes(tokens: string[]): CpuTimesTicks | null {
   }
   if (values.length < MIN_CPU_COLUMNS) return null;
   const times = {} as CpuTimesTicks;
-  CPU_COLUMNS.forEach((name, i) => {
-    times[name] = i < values.length ? values[i] : 0;
-  });
+  for (let i = 0; i < CPU_COLUMNS.length; i++) times[CPU_COLUMNS[i]] = i < values.length ? values[i] : 0;
   return times;
 }
 

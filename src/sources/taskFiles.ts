@@ -100,21 +100,30 @@ export function parseSchedstatInto(buf: Uint8Array, len: number, tasks: TaskTabl
   return true;
 }
 
-/** Calls visit(keyStart, keyEnd, valueStart) for each "Key:\tvalue" line of a status or io file. */
-function forEachKeyLine(buf: Uint8Array, len: number, visit: (keyStart: number, keyEnd: number, valueStart: number) => void): void {
-  let lineStart = 0;
-  while (lineStart < len) {
-    let colon = lineStart;
-    while (colon < len && buf[colon] !== 0x3a && buf[colon] !== NEWLINE) colon++;
-    let lineEnd = colon;
-    while (lineEnd < len && buf[lineEnd] !== NEWLINE) lineEnd++;
-    if (colon < lineEnd) {
-      let value = colon + 1;
-      while (value < lineEnd && (buf[value] === SPACE || buf[value] === 0x09)) value++;
-      visit(lineStart, colon, value);
-    }
-    lineStart = lineEnd + 1;
-  }
+/** Where a "Key:\tvalue" line's key ends and its value starts, and where the next line starts. */
+interface KeyLine {
+  keyEnd: number;
+  valueStart: number;
+  next: number;
+}
+
+/**
+ * Reads the line of a status or io file that starts at `lineStart` into `out`; false when it has no
+ * key (out.next is set either way). A cursor, not a visitor callback: parsers loop over lines
+ * without making a closure per file (README, Performance).
+ */
+function keyLineAt(buf: Uint8Array, len: number, lineStart: number, out: KeyLine): boolean {
+  let colon = lineStart;
+  while (colon < len && buf[colon] !== 0x3a && buf[colon] !== NEWLINE) colon++;
+  let lineEnd = colon;
+  while (lineEnd < len && buf[lineEnd] !== NEWLINE) lineEnd++;
+  out.next = lineEnd + 1;
+  if (colon >= lineEnd) return false;
+  let value = colon + 1;
+  while (value < lineEnd && (buf[value] === SPACE || buf[value] === 0x09)) value++;
+  out.keyEnd = colon;
+  out.valueStart = value;
+  return true;
 }
 
 /** True when buf[start, end) holds exactly the ASCII key. */
@@ -138,7 +147,11 @@ export function parseTaskStatusInto(
   procRow: number,
 ): boolean {
   let found = 0;
-  forEachKeyLine(buf, len, (k, ke, v) => {
+  const line: KeyLine = { keyEnd: 0, valueStart: 0, next: 0 };
+  for (let k = 0; k < len; k = line.next) {
+    if (!keyLineAt(buf, len, k, line)) continue;
+    const ke = line.keyEnd;
+    const v = line.valueStart;
     const first = buf[k];
     if (first === 0x76 && keyIs(buf, k, ke, 'voluntary_ctxt_switches')) {
       tasks.vcsw[taskRow] = intAt(buf, v, len);
@@ -154,7 +167,7 @@ export function parseTaskStatusInto(
       else if (first === 0x52 && keyIs(buf, k, ke, 'RssFile')) procs.rssFileKb[procRow] = intAt(buf, v, len);
       else if (first === 0x52 && keyIs(buf, k, ke, 'RssShmem')) procs.rssShmemKb[procRow] = intAt(buf, v, len);
     }
-  });
+  }
   return found === 2;
 }
 
@@ -165,16 +178,18 @@ const IO_COLUMNS = ['rchar', 'wchar', 'syscr', 'syscw', 'readBytes', 'writeBytes
 /** Parses an io file into row `row` of a task or process table (columns it lacks are skipped). */
 export function parseIoInto(buf: Uint8Array, len: number, table: TaskTable | ProcTable, row: number): boolean {
   let found = 0;
-  forEachKeyLine(buf, len, (k, ke, v) => {
+  const line: KeyLine = { keyEnd: 0, valueStart: 0, next: 0 };
+  for (let k = 0; k < len; k = line.next) {
+    if (!keyLineAt(buf, len, k, line)) continue;
     for (let i = 0; i < IO_KEYS.length; i++) {
-      if (keyIs(buf, k, ke, IO_KEYS[i])) {
+      if (keyIs(buf, k, line.keyEnd, IO_KEYS[i])) {
         const column = (table as unknown as Record<string, unknown>)[IO_COLUMNS[i]];
-        if (column instanceof Float64Array) column[row] = intAt(buf, v, len);
+        if (column instanceof Float64Array) column[row] = intAt(buf, line.valueStart, len);
         found++;
-        return;
+        break;
       }
     }
-  });
+  }
   return found > 0;
 }
 

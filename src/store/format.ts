@@ -480,8 +480,15 @@ function decodeColumn(stored: unknown, rows: Int32Array, prev: Float64Array | un
 /** Whether a stored field holds the same values as in the previous record. */
 function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;
-  if (a instanceof Float64Array && b instanceof Float64Array) return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
-  return Array.isArray(a) && Array.isArray(b) && a.length === b.length && a.every((v, i) => v === b[i]);
+  // Loops, not callbacks: no closure is made per call on a refresh path (README, Performance).
+  if (a instanceof Float64Array && b instanceof Float64Array) {
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
+    return true;
+  }
+  if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** A copy of an array field (other values are immutable). */

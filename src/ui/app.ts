@@ -206,7 +206,7 @@ export function runTui(opts: TuiOptions): Promise<number> {
       const key = `${frame.time}|${state.listMode}|${state.sort.column}|${state.sort.descending}|${state.filter}|${state.userFilter}|${state.stateFilter}`;
       if (key === rowsKey) return;
       const col = sortColumn(state.listMode, state.sort.column);
-      rows = buildRows(frame, state, (r) => col.value(r));
+      rows = buildRows(frame, state, col.value);
       annotateHints(rows, hints);
       rowsKey = key;
     };

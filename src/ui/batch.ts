@@ -13,7 +13,7 @@ import { clipTagged, stripTags } from './tagged.js';
 /** One frame as plain text: header lines, active hints, then every row of the list (threads by CPU%). */
 export function batchText(frame: Frame, hints: readonly Hint[], state: UiState, width: number): string {
   const col = sortColumn(state.listMode, state.sort.column);
-  const rows = buildRows(frame, state, (r) => col.value(r));
+  const rows = buildRows(frame, state, col.value);
   annotateHints(rows, hints);
   const header = headerLines(frame, width, 30).map((l) => stripTags(clipTagged(l, width)));
   const table = tableLines(fitColumns(state.listMode, [...state.hiddenColumns, ...unavailableColumns(frame)], width), rows, state.sort, -1, 0, width, rows.length + 1).map(stripTags);

@@ -149,9 +149,15 @@ export const COLUMNS: readonly Column[] = [
 
 /** The columns a list mode offers (before hiding and width fitting). */
 export function columnsFor(mode: ListMode): Column[] {
+  return COLUMNS_BY_MODE[mode].slice();
+}
+
+function offeredColumns(mode: ListMode): Column[] {
   const kind = mode === 'threads' ? 'thread' : 'process';
   return COLUMNS.filter((c) => c.modes.includes(kind) && !(mode === 'tree' && c.id === 'tid'));
 }
+// Worked out once: no closure is made per call on a refresh path (README, Performance).
+const COLUMNS_BY_MODE: Record<ListMode, readonly Column[]> = { threads: offeredColumns('threads'), processes: offeredColumns('processes'), tree: offeredColumns('tree') };
 
 /** Room the command column keeps before other columns are dropped (the tree needs more for its drawing). */
 const COMMAND_MIN = { threads: 24, processes: 28, tree: 40 } as const;

@@ -90,23 +90,31 @@ function processRows(frame: Frame, threadsByPid: Map<number, ThreadFrame[]>): Li
   });
 }
 
+/** A row with its sort value, while sorting. */
+interface SortEntry {
+  value: SortValue;
+  key: number;
+  row: ListRow;
+}
+
+/** Orders sort entries by value (nulls last), ties by key; `dir` 1 ascending, -1 descending. */
+function compareEntries(a: SortEntry, b: SortEntry, dir: number): number {
+  const x = a.value;
+  const y = b.value;
+  if (x === null || y === null) return x === y ? a.key - b.key : x === null ? 1 : -1;
+  const cmp = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+  return cmp !== 0 ? cmp * dir : a.key - b.key;
+}
+// Module-level comparators: no closure is made per call on a refresh path (README, Performance).
+const ascending = (a: SortEntry, b: SortEntry): number => compareEntries(a, b, 1);
+const descending = (a: SortEntry, b: SortEntry): number => compareEntries(a, b, -1);
+
 /** Sorts rows in place by a column's value: nulls last whatever the direction, ties by key. */
 export function sortRows(rows: ListRow[], sort: SortSpec, value: (row: ListRow) => SortValue): void {
-  // Values may be numbers, strings or null: an array made generic up front keeps its element kind.
-  const values: SortValue[] = new Array(rows.length).fill(null);
-  for (let i = 0; i < rows.length; i++) values[i] = value(rows[i]);
-  const keys = rows.map((row) => row.key);
-  const dir = sort.descending ? -1 : 1;
-  const order = rows.map((_, i) => i);
-  order.sort((i, j) => {
-    const a = values[i];
-    const b = values[j];
-    if (a === null || b === null) return a === b ? keys[i] - keys[j] : a === null ? 1 : -1;
-    const cmp = typeof a === 'number' && typeof b === 'number' ? a - b : String(a).localeCompare(String(b));
-    return cmp !== 0 ? cmp * dir : keys[i] - keys[j];
-  });
-  const sorted = order.map((i) => rows[i]);
-  for (let i = 0; i < rows.length; i++) rows[i] = sorted[i];
+  const entries: SortEntry[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) entries[i] = { value: value(rows[i]), key: rows[i].key, row: rows[i] };
+  entries.sort(sort.descending ? descending : ascending);
+  for (let i = 0; i < rows.length; i++) rows[i] = entries[i].row;
 }
 
 /** True when a row passes the user, state and text filters. */
@@ -122,7 +130,8 @@ function passes(row: ListRow, state: UiState, textFilter: ((text: string) => boo
  * under their parents (sorted among siblings) and each process's other threads under it.
  */
 export function buildRows(frame: Frame, state: UiState, value: (row: ListRow) => SortValue): ListRow[] {
-  const byPid = new Map(frame.processes.map((p) => [p.pid, p]));
+  const byPid = new Map<number, ProcessFrame>();
+  for (const p of frame.processes) byPid.set(p.pid, p);
   const textFilter = compileFilter(state.filter);
   if (state.listMode === 'threads') {
     const all = threadRows(frame, byPid);

@@ -140,5 +140,6 @@ export function renderScreen(model: ScreenModel, state: UiState, width: number, 
   }
   while (lines.length < height - 1) lines.push('');
   lines.push(statusLine(model, state, width));
-  return lines.map((l) => padTagged(l, width));
+  for (let i = 0; i < lines.length; i++) lines[i] = padTagged(lines[i], width);
+  return lines;
 }

@@ -186,8 +186,10 @@ const blockedThread: HintRule = {
   reads: ['threads[].state', 'threads[].offcpu_d_pct', 'threads[].wchan'],
   minFrames: 3,
   evaluate(frame, t) {
-    return frame.threads
-      .filter((th) => blockedLevel(th, t) !== null)
+    // A loop, not a filter callback: no closure is made per call on a refresh path (README, Performance).
+    const blocked: ThreadFrame[] = [];
+    for (const th of frame.threads) if (blockedLevel(th, t) !== null) blocked.push(th);
+    return blocked
       .sort((a, b) => Number(b.state === 'D') - Number(a.state === 'D') || (b.offcpu_d_pct ?? 0) - (a.offcpu_d_pct ?? 0) || a.tid - b.tid)
       .slice(0, t.maxSubjects)
       .map((th: ThreadFrame): Finding => ({

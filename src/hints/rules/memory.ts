@@ -3,6 +3,7 @@
 import type { Frame, ProcessFrame } from '../../model/frame.js';
 import { fmtBytes, fmtCount } from '../../ui/format.js';
 import { level, levelBelow } from '../thresholds.js';
+import type { Thresholds } from '../thresholds.js';
 import { psiNow } from './cpu.js';
 import { shortName } from '../types.js';
 import type { Finding, HintRule } from '../types.js';
@@ -133,20 +134,25 @@ const dirtyData: HintRule = {
   },
 };
 
+/** Virtual size over RSS, for a process big enough to ask (null otherwise). */
+function reservedRatio(p: ProcessFrame, t: Thresholds): number | null {
+  return p.vsz_bytes === null || p.rss_bytes === null || p.rss_bytes <= 0 || p.vsz_bytes < t.demandPagingMinVszBytes ? null : p.vsz_bytes / p.rss_bytes;
+}
+
 const demandPaging: HintRule = {
   id: 'demand-paging',
   reads: ['processes[].vsz_bytes', 'processes[].rss_bytes'],
   minFrames: 5,
   evaluate(frame, t) {
-    const ratio = (p: ProcessFrame): number | null =>
-      p.vsz_bytes === null || p.rss_bytes === null || p.rss_bytes <= 0 || p.vsz_bytes < t.demandPagingMinVszBytes ? null : p.vsz_bytes / p.rss_bytes;
-    return frame.processes
-      .filter((p) => level(ratio(p), t.demandPagingRatio) !== null)
+    // A loop, not a filter callback: no closure is made per call on a refresh path (README, Performance).
+    const found: ProcessFrame[] = [];
+    for (const p of frame.processes) if (level(reservedRatio(p, t), t.demandPagingRatio) !== null) found.push(p);
+    return found
       .sort((a, b) => b.vsz_bytes! - a.vsz_bytes!)
       .slice(0, t.demandPagingMaxProcesses)
       .map((p): Finding => ({
         subject: { kind: 'process', id: p.pid },
-        level: level(ratio(p), t.demandPagingRatio)!,
+        level: level(reservedRatio(p, t), t.demandPagingRatio)!,
         severity: 'info',
         message: `${shortName(p.comm)} (${p.pid}): VSZ ${fmtBytes(p.vsz_bytes)} but RSS ${fmtBytes(p.rss_bytes)} — reserved, not used; not a leak`,
         explain:

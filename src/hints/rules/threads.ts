@@ -1,16 +1,51 @@
 // Per-thread and per-process rules: many small syscalls, what a thread's context switches say about
 // it, and reads served from the page cache.
 import { rwSyscallsPerSec, switchesPerSec } from '../../model/frame.js';
-import type { Frame, ThreadFrame } from '../../model/frame.js';
+import type { Frame, ProcessFrame, ThreadFrame } from '../../model/frame.js';
 import { fmtBytes, fmtCount } from '../../ui/format.js';
 import { level } from '../thresholds.js';
 import type { Thresholds } from '../thresholds.js';
 import { shortName } from '../types.js';
 import type { Finding, HintRule } from '../types.js';
 
-/** The busiest `max` threads that pass `keep`, by the given key. */
-function busiest(frame: Frame, t: Thresholds, keep: (th: ThreadFrame) => boolean, key: (th: ThreadFrame) => number): ThreadFrame[] {
-  return frame.threads.filter(keep).sort((a, b) => key(b) - key(a)).slice(0, t.maxSubjects);
+/**
+ * The busiest `t.maxSubjects` threads that pass `keep`, by the given key. `keep` and `key` are
+ * module-level functions: no closure is made per call on a refresh path (README, Performance).
+ */
+function busiest(frame: Frame, t: Thresholds, keep: (th: ThreadFrame, t: Thresholds) => boolean, key: (th: ThreadFrame) => number): ThreadFrame[] {
+  const kept: ThreadFrame[] = [];
+  for (const th of frame.threads) if (keep(th, t)) kept.push(th);
+  return kept.sort((a, b) => key(b) - key(a)).slice(0, t.maxSubjects);
+}
+
+/** How far a thread is into "more kernel than user time, with many syscalls". */
+function syscallHeavyLevel(th: ThreadFrame, t: Thresholds): 'on' | 'hold' | null {
+  const sys = th.system_pct ?? 0;
+  const usr = th.user_pct ?? 0;
+  if (usr >= sys) return null;
+  return level(sys, t.systemPct) ?? level(rwSyscallsPerSec(th), t.syscallsPerSec);
+}
+
+function isSyscallHeavy(th: ThreadFrame, t: Thresholds): boolean {
+  return syscallHeavyLevel(th, t) !== null;
+}
+
+function systemPct(th: ThreadFrame): number {
+  return th.system_pct ?? 0;
+}
+
+function switchTotal(th: ThreadFrame): number {
+  return switchesPerSec(th) ?? 0;
+}
+
+function switchesOften(th: ThreadFrame, t: Thresholds): boolean {
+  return level(switchTotal(th), t.threadSwitchesPerSec) !== null;
+}
+
+/** A process that reads a lot and little of it from storage. */
+function readsFromCache(p: ProcessFrame, t: Thresholds): boolean {
+  const lv = level(p.rchar_per_s, t.cacheReadBytesPerSec);
+  return lv !== null && p.read_bytes_per_s !== null && p.read_bytes_per_s <= (t.cacheReadStoragePct / 100) * p.rchar_per_s!;
 }
 
 /** What page-table isolation (KPTI) adds to each kernel crossing on this host, as a sentence; '' when unknown. */
@@ -32,15 +67,9 @@ const modeSwitchHeavy: HintRule = {
   reads: ['threads[].system_pct', 'threads[].user_pct', 'threads[].syscr_per_s', 'threads[].syscw_per_s', 'host.kpti_active'],
   minFrames: 2,
   evaluate(frame, t) {
-    const heavy = (th: ThreadFrame): 'on' | 'hold' | null => {
-      const sys = th.system_pct ?? 0;
-      const usr = th.user_pct ?? 0;
-      if (usr >= sys) return null;
-      return level(sys, t.systemPct) ?? level(rwSyscallsPerSec(th), t.syscallsPerSec);
-    };
-    return busiest(frame, t, (th) => heavy(th) !== null, (th) => th.system_pct ?? 0).map((th): Finding => ({
+    return busiest(frame, t, isSyscallHeavy, systemPct).map((th): Finding => ({
       subject: { kind: 'thread', id: th.tid, pid: th.pid },
-      level: heavy(th)!,
+      level: syscallHeavyLevel(th, t)!,
       severity: 'info',
       message:
         `${shortName(th.comm)} (${th.tid}): ${th.system_pct?.toFixed(0) ?? '-'}% kernel vs ${th.user_pct?.toFixed(0) ?? '-'}% user` +
@@ -60,9 +89,8 @@ const switchMix: HintRule = {
   reads: ['threads[].vcsw_per_s', 'threads[].ivcsw_per_s'],
   minFrames: 3,
   evaluate(frame, t) {
-    const total = (th: ThreadFrame): number => switchesPerSec(th) ?? 0;
-    return busiest(frame, t, (th) => level(total(th), t.threadSwitchesPerSec) !== null, total).flatMap((th): Finding[] => {
-      const sum = total(th);
+    return busiest(frame, t, switchesOften, switchTotal).flatMap((th): Finding[] => {
+      const sum = switchTotal(th);
       const invol = (100 * (th.ivcsw_per_s ?? 0)) / sum;
       const lv = level(sum, t.threadSwitchesPerSec)!;
       const subject = { kind: 'thread' as const, id: th.tid, pid: th.pid };
@@ -98,11 +126,9 @@ const cacheReads: HintRule = {
   reads: ['processes[].rchar_per_s', 'processes[].read_bytes_per_s'],
   minFrames: 3,
   evaluate(frame, t) {
-    return frame.processes
-      .filter((p) => {
-        const lv = level(p.rchar_per_s, t.cacheReadBytesPerSec);
-        return lv !== null && p.read_bytes_per_s !== null && p.read_bytes_per_s <= (t.cacheReadStoragePct / 100) * p.rchar_per_s!;
-      })
+    const found: ProcessFrame[] = [];
+    for (const p of frame.processes) if (readsFromCache(p, t)) found.push(p);
+    return found
       .sort((a, b) => b.rchar_per_s! - a.rchar_per_s!)
       .slice(0, t.maxSubjects)
       .map((p): Finding => ({

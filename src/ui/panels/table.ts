@@ -49,14 +49,20 @@ function cellTone(column: Column, row: ListRow): 'crit' | 'warn' | null {
 
 /** One row as text; the selected row is drawn plain on the selection colour. */
 export function tableRow(columns: Column[], widths: number[], row: ListRow, selected: boolean): string {
-  const cells = columns.map((c, i) => fit(c.text(row), widths[i], c.right && !c.flex));
-  if (selected) return tone('selected', esc(cells.join(' ')));
-  return cells
-    .map((text, i) => {
-      const t = cellTone(columns[i], row);
-      return t ? paint(t, text) : esc(text);
-    })
-    .join(' ');
+  // A loop, not callbacks: no closure is made per call on a refresh path (README, Performance).
+  let plain = '';
+  let toned = '';
+  for (let i = 0; i < columns.length; i++) {
+    const c = columns[i];
+    const text = fit(c.text(row), widths[i], c.right && !c.flex);
+    const sep = i === 0 ? '' : ' ';
+    plain += sep + text;
+    if (!selected) {
+      const t = cellTone(c, row);
+      toned += sep + (t ? paint(t, text) : esc(text));
+    }
+  }
+  return selected ? tone('selected', esc(plain)) : toned;
 }
 
 /** The list's lines: header, then rows from `scrollTop`, at most `height` lines in all. */
