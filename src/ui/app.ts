@@ -20,6 +20,8 @@ import { Recorder } from '../store/recorder.js';
 import { Timeline } from '../store/timeline.js';
 import type { Moment, SnapshotStore } from '../store/timeline.js';
 import { parseTimeSpec } from '../store/timeSpec.js';
+import { paintScreen } from './cells.js';
+import type { CellRow } from './cells.js';
 import { columnsFor, fitColumns, sortColumn, unavailableColumns } from './columns.js';
 import { configPath, loadSettings, saveSettings } from './config.js';
 import { fmtClock, fmtDuration } from './format.js';
@@ -132,7 +134,8 @@ export function runTui(opts: TuiOptions): Promise<number> {
     const store: SnapshotStore = opts.kind === 'replay' ? opts.reader : kept!;
     const timeline = new Timeline(store);
     const screen = createScreen();
-    const box = blessed.box({ parent: screen, top: 0, left: 0, width: '100%', height: '100%', tags: true, wrap: false });
+    // The screen's cell buffer: whytop paints its lines into it (cells.ts) and blessed draws what changed.
+    const cells = screen as unknown as { lines: CellRow[]; dattr: number };
     let threadHistory = new ThreadHistory();
     let deviceHistory = new DeviceHistory();
     let since: StateSince = new Map();
@@ -238,7 +241,7 @@ export function runTui(opts: TuiOptions): Promise<number> {
         modeLabel: modeLabel(),
         hints,
       };
-      box.setContent(renderScreen(model, state, width, height).join('\n'));
+      paintScreen(cells.lines, renderScreen(model, state, width, height), cells.dattr);
       screen.render();
     };
 

@@ -78,7 +78,7 @@ export function safeName(name: string): string {
 }
 
 /** Columns a code point takes in a terminal: 0 for combining marks, 2 for East Asian wide and emoji. */
-function codePointWidth(cp: number): number {
+export function codePointWidth(cp: number): number {
   if (cp === 0x200b || (cp >= 0x0300 && cp <= 0x036f) || (cp >= 0xfe00 && cp <= 0xfe0f)) return 0;
   if (
     (cp >= 0x1100 && cp <= 0x115f) ||

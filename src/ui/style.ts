@@ -51,6 +51,9 @@ const THEME: Record<Tone, string> = {
   key: 'bold',
 };
 
+/** Every tone the theme styles. */
+export const THEME_TONES = Object.keys(THEME) as Tone[];
+
 /**
  * Adapts the theme to a terminal with only 8 colours, where bright black would show as black on
  * black: dim text becomes plain white there.

@@ -1,15 +1,16 @@
 // Measuring and cutting blessed-tagged lines by what the terminal shows, not by string length.
-import { displayWidth } from './format.js';
+import { codePointWidth, displayWidth } from './format.js';
 
 /** A blessed tag, as blessed itself recognises them (colour names, #rrggbb, bold, open/close ...). */
-const TAG_RE = /\{(\/?[\w\-,;!#]*)\}/y;
+export const TAG_RE = /\{(\/?[\w\-,;!#]*)\}/y;
 
 /** Visible width of a tagged line (tags take no room; {open}/{close} take one column). */
 export function taggedWidth(line: string): number {
   let width = 0;
   let i = 0;
   while (i < line.length) {
-    if (line[i] === '{') {
+    const c = line.charCodeAt(i);
+    if (c === 0x7b /* { */) {
       TAG_RE.lastIndex = i;
       const m = TAG_RE.exec(line);
       if (m) {
@@ -18,10 +19,14 @@ export function taggedWidth(line: string): number {
         continue;
       }
     }
+    if (c < 0x7f && c >= 0x20) {
+      width += 1;
+      i++;
+      continue;
+    }
     const cp = line.codePointAt(i)!;
-    const ch = String.fromCodePoint(cp);
-    width += displayWidth(ch);
-    i += ch.length;
+    width += codePointWidth(cp);
+    i += cp > 0xffff ? 2 : 1;
   }
   return width;
 }
@@ -61,6 +66,9 @@ export function clipTagged(line: string, width: number): string {
 
 /** Pads a tagged line with spaces to exactly `width` visible columns (cutting it when longer). */
 export function padTagged(line: string, width: number): string {
+  const used = taggedWidth(line);
+  if (used === width) return line;
+  if (used < width) return line + ' '.repeat(width - used);
   const clipped = clipTagged(line, width);
   return clipped + ' '.repeat(Math.max(0, width - taggedWidth(clipped)));
 }
