@@ -12,9 +12,27 @@ const NOBODY = 65534;
 
 const skip = !IS_ROOT ? 'needs root to switch to an unprivileged user' : which('setpriv') === null ? 'needs setpriv (util-linux)' : null;
 
+/** setpriv's arguments that make the unprivileged user. */
+const AS_NOBODY = [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups'];
+const NO_CAPS = ['--inh-caps=-all'];
+
+/**
+ * The capabilities the unprivileged user needs to load whytop itself: none, unless the checkout
+ * sits where that user cannot read (a clone in a private temp directory); then CAP_DAC_READ_SEARCH,
+ * which opens files past their modes but not /proc's io and wchan of another user (the kernel's
+ * ptrace check guards those, and it does not yield to this capability).
+ */
+function loadCaps(): string[] {
+  if (skip !== null) return NO_CAPS;
+  const r = spawnSync('setpriv', [...AS_NOBODY, ...NO_CAPS, 'test', '-r', BIN], { encoding: 'utf8' });
+  return r.status === 0 ? NO_CAPS : ['--inh-caps=+dac_read_search', '--ambient-caps=+dac_read_search'];
+}
+
 /** Runs `whytop dump` as the unprivileged user and returns its frames. */
 function dumpAsNobody(readerFlag: string): Frame[] {
-  const r = spawnSync('setpriv', [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, '--clear-groups', '--inh-caps=-all', process.execPath, BIN, 'dump', '--count', '2', '--interval', '300', '--detail', readerFlag], {
+  const caps = loadCaps();
+  if (caps !== NO_CAPS) report('permissions', { note: `${BIN} is not readable by uid ${NOBODY}: it runs with CAP_DAC_READ_SEARCH to load whytop` });
+  const r = spawnSync('setpriv', [...AS_NOBODY, ...caps, process.execPath, BIN, 'dump', '--count', '2', '--interval', '300', '--detail', readerFlag], {
     encoding: 'utf8',
     timeout: 30_000,
   });
