@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { PROC_NUMERIC_COLUMNS, TASK_NUMERIC_COLUMNS } from '../model/snapshot.js';
+import { fastTaskTable, PROC_NUMERIC_COLUMNS, TASK_NUMERIC_COLUMNS } from '../model/snapshot.js';
 import type { ProcTable, TaskSample, TaskTable } from '../model/snapshot.js';
 import type { DetailSelection, TaskReader } from '../sources/taskReader.js';
 
@@ -172,7 +172,7 @@ class NativeTaskReader implements TaskReader {
     } as ProcTable;
     for (let i = 0; i < PROC_NUMERIC_COLUMNS.length; i++) procs[PROC_NUMERIC_COLUMNS[i]] = raw.procColumns[i];
 
-    return { monoNs: raw.monoNs, tasks, procs };
+    return { monoNs: raw.monoNs, tasks: fastTaskTable(tasks), procs };
   }
 
   close(): void {

@@ -5,7 +5,7 @@
 // It needs root (CAP_BPF + CAP_PERFMON) and the real /proc of the initial pid namespace.
 import * as fs from 'node:fs';
 import { allocProcTable, allocTaskTable, PROC_NUMERIC_COLUMNS, TASK_NUMERIC_COLUMNS } from '../model/snapshot.js';
-import type { TaskSample } from '../model/snapshot.js';
+import type { TaskSample, TaskTable } from '../model/snapshot.js';
 import type { BpfCalls } from '../native/index.js';
 import { Btf } from './btf.js';
 import { buildTaskIterProgram, RECORD_BYTES, SLOT } from './bpfTaskIter.js';
@@ -111,6 +111,24 @@ function u64(w: Uint32Array, at: number, slot: number): number {
 /** A page count slot (a signed counter: below zero, as the kernel's racy sums can be, reads 0). */
 function pages(w: Uint32Array, at: number, slot: number): number {
   return (w[at + 2 * slot + 1] | 0) < 0 ? 0 : u64(w, at, slot);
+}
+
+/** The io counters a thread and its process share. */
+type IoColumns = Pick<TaskTable, 'rchar' | 'wchar' | 'syscr' | 'syscw' | 'readBytes' | 'writeBytes'>;
+if (SLOT.writeBytes - SLOT.rchar !== 5 || SLOT.deadWriteBytes - SLOT.deadRchar !== 5) throw new Error('io record slots are not in IoColumns order');
+
+/**
+ * Reads the six io counters from the record slots starting at `first` (SLOT.rchar: the thread's own;
+ * SLOT.deadRchar: its process's exited threads') into row `row`. Written out column by column: a
+ * loop over column names costs a keyed lookup per value.
+ */
+function readIo(table: IoColumns, row: number, w: Uint32Array, at: number, first: number): void {
+  table.rchar[row] = u64(w, at, first);
+  table.wchar[row] = u64(w, at, first + 1);
+  table.syscr[row] = u64(w, at, first + 2);
+  table.syscw[row] = u64(w, at, first + 3);
+  table.readBytes[row] = u64(w, at, first + 4);
+  table.writeBytes[row] = u64(w, at, first + 5);
 }
 
 /** Copies row `from` of every column of `src` to row `to` of `dst`. */
@@ -243,15 +261,7 @@ export class BpfTaskReader implements TaskReader {
       tasks.timeslices[row] = hasSlices ? u64(w, at, SLOT.timeslices) : NaN;
       tasks.vcsw[row] = u64(w, at, SLOT.vcsw);
       tasks.ivcsw[row] = u64(w, at, SLOT.ivcsw);
-      if (hasIo) {
-        // Written out column by column: a loop over column names costs a keyed lookup per value.
-        tasks.rchar[row] = u64(w, at, SLOT.rchar);
-        tasks.wchar[row] = u64(w, at, SLOT.wchar);
-        tasks.syscr[row] = u64(w, at, SLOT.syscr);
-        tasks.syscw[row] = u64(w, at, SLOT.syscw);
-        tasks.readBytes[row] = u64(w, at, SLOT.readBytes);
-        tasks.writeBytes[row] = u64(w, at, SLOT.writeBytes);
-      }
+      if (hasIo) readIo(tasks, row, w, at, SLOT.rchar);
       if (hasOffcpu) {
         tasks.offcpuDNs[row] = u64(w, at, SLOT.offcpuDNs);
         if (this.countSyscalls) tasks.syscalls[row] = u64(w, at, SLOT.syscalls);
@@ -270,12 +280,7 @@ export class BpfTaskReader implements TaskReader {
         procs.pid[p] = pid;
         if (hasIo) {
           // /proc/PID/io: what the process's exited threads did, plus each live thread's own.
-          procs.rchar[p] = u64(w, at, SLOT.deadRchar);
-          procs.wchar[p] = u64(w, at, SLOT.deadWchar);
-          procs.syscr[p] = u64(w, at, SLOT.deadSyscr);
-          procs.syscw[p] = u64(w, at, SLOT.deadSyscw);
-          procs.readBytes[p] = u64(w, at, SLOT.deadReadBytes);
-          procs.writeBytes[p] = u64(w, at, SLOT.deadWriteBytes);
+          readIo(procs, p, w, at, SLOT.deadRchar);
           procs.cancelledWriteBytes[p] = u64(w, at, SLOT.deadCancelledWriteBytes);
         }
       }

@@ -68,7 +68,7 @@ import { createRequire } from 'node:module';
 import { endianness } from 'node:os';
 import { brotliDecompressSync, constants as zc, createBrotliCompress, type BrotliCompress, type BrotliOptions } from 'node:zlib';
 import { Packr, Unpackr } from 'msgpackr';
-import { PROC_NUMERIC_COLUMNS, TASK_NUMERIC_COLUMNS } from '../model/snapshot.js';
+import { fastTaskTable, PROC_NUMERIC_COLUMNS, TASK_NUMERIC_COLUMNS } from '../model/snapshot.js';
 import type { HostInfo, ProcTable, Snapshot, TaskTable } from '../model/snapshot.js';
 
 /** The format version this whytop writes. */
@@ -661,7 +661,7 @@ class RecordDecoderV1 implements RecordDecoder {
       host,
       wallMs,
       ...this.rest!,
-      taskSample: { monoNs: this.taskMonoNs, tasks: this.tasks.table() as unknown as TaskTable, procs: this.procs.table() as unknown as ProcTable },
+      taskSample: { monoNs: this.taskMonoNs, tasks: fastTaskTable(this.tasks.table() as unknown as TaskTable), procs: this.procs.table() as unknown as ProcTable },
     };
   }
 }
