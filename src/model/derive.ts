@@ -216,17 +216,21 @@ function fieldRate<K extends string>(p: Readonly<Record<K, number>> | null | und
   return p && c ? ratePerSec(p[k], c[k], seconds) : null;
 }
 
+/** Rate of one /proc/vmstat counter; null when either snapshot lacks it. */
+function vmstatRate(prev: Snapshot, cur: Snapshot, name: string, seconds: number): number | null {
+  return ratePerSec(prev.vmstat?.[name], cur.vmstat?.[name], seconds);
+}
+
 function derivePaging(prev: Snapshot, cur: Snapshot, seconds: number): PagingFrame {
-  const rate = (name: string): number | null => fieldRate(prev.vmstat, cur.vmstat, name, seconds);
   return {
-    pswpin_per_s: rate('pswpin'),
-    pswpout_per_s: rate('pswpout'),
-    pgmajfault_per_s: rate('pgmajfault'),
-    pgfault_per_s: rate('pgfault'),
-    pgpgin_kb_per_s: rate('pgpgin'),
-    pgpgout_kb_per_s: rate('pgpgout'),
-    pgscan_kswapd_per_s: rate('pgscan_kswapd'),
-    pgscan_direct_per_s: rate('pgscan_direct'),
+    pswpin_per_s: vmstatRate(prev, cur, 'pswpin', seconds),
+    pswpout_per_s: vmstatRate(prev, cur, 'pswpout', seconds),
+    pgmajfault_per_s: vmstatRate(prev, cur, 'pgmajfault', seconds),
+    pgfault_per_s: vmstatRate(prev, cur, 'pgfault', seconds),
+    pgpgin_kb_per_s: vmstatRate(prev, cur, 'pgpgin', seconds),
+    pgpgout_kb_per_s: vmstatRate(prev, cur, 'pgpgout', seconds),
+    pgscan_kswapd_per_s: vmstatRate(prev, cur, 'pgscan_kswapd', seconds),
+    pgscan_direct_per_s: vmstatRate(prev, cur, 'pgscan_direct', seconds),
     pgscan_per_s: reclaimRate(prev, cur, PGSCAN_BY_TYPE, PGSCAN_BY_RECLAIMER, seconds),
     pgsteal_per_s: reclaimRate(prev, cur, PGSTEAL_BY_TYPE, PGSTEAL_BY_RECLAIMER, seconds),
   };
