@@ -199,8 +199,7 @@ export class BpfTaskReader implements TaskReader {
       this.passesSinceListing = 0;
     }
     this.stragglerPids = this.stragglerPids.filter((pid) => !procRowOf.has(pid));
-    const missed = this.stragglerPids;
-    const extra = this.stragglers.readProcesses(missed, detail);
+    const extra = this.stragglers.readProcesses(this.stragglerPids, detail);
     const tasks = allocTaskTable(n + extra.tasks.count);
     const procs = allocProcTable(procRowOf.size + extra.procs.count);
     const stateCodes = Buffer.allocUnsafe(n + extra.tasks.count);

@@ -20,7 +20,10 @@ const COLOR_NUMBERS: Readonly<Record<string, number>> = {
   'light-black': 8, 'light-red': 9, 'light-green': 10, 'light-yellow': 11, 'light-blue': 12, 'light-magenta': 13, 'light-cyan': 14, 'light-white': 15,
 };
 
-/** What an opening tag sets: a foreground, a background, or a flag; null for a tag blessed would print as text. */
+/**
+ * What an opening tag sets: a foreground, a background, or a flag. null for any other tag, which is
+ * shown as text: blessed knows more (#rrggbb, 256-colour names), but style.ts's theme uses only these.
+ */
 function tagEffect(name: string): { kind: 'fg' | 'bg' | 'flag'; value: number } | null {
   if (name === 'bold') return { kind: 'flag', value: BOLD };
   const m = /^(.+)-(fg|bg)$/.exec(name);
@@ -50,7 +53,7 @@ class TagState {
     for (const f of this.flags) flags |= f;
     return (flags << 18) | (fg << 9) | bg;
   }
-  /** Applies a tag ("green-fg", "/green-fg", "/" resets all); false when blessed would show the tag as text. */
+  /** Applies a tag ("green-fg", "/green-fg", "/" resets all); false for a tag tagEffect does not know (shown as text). */
   apply(tag: string): boolean {
     if (tag === '/') {
       this.fg.length = this.bg.length = this.flags.length = 0;
