@@ -416,8 +416,14 @@ function percentOfCpu(perSec: number | null, unitsPerSec: number): number | null
  */
 const FRAME_COLUMNS = [
   'pid', 'utimeTicks', 'stimeTicks', 'minflt', 'majflt', 'processor', 'priority', 'nice', 'runNs', 'waitNs', 'vcsw', 'ivcsw',
-  'rchar', 'wchar', 'syscr', 'syscw', 'readBytes', 'writeBytes', 'syscalls',
+  'rchar', 'wchar', 'syscr', 'syscw', 'readBytes', 'writeBytes', 'syscalls', 'offcpuDNs',
 ] as const satisfies readonly TaskNumericColumn[];
+
+/**
+ * The rows of each thread list derive made whose task did nothing over the interval (1), so that
+ * the next interval can hand out the same frame object when the task still does nothing.
+ */
+const IDLE_ROWS = new WeakMap<ThreadFrame[], Uint8Array>();
 
 /**
  * For each row of `ct`, 1 when its matched row in `pt` holds the same values in everything a thread
@@ -441,11 +447,6 @@ function unchangedRows(pt: TaskTable, ct: TaskTable, match: Int32Array): Uint8Ar
     }
   }
   return same;
-}
-
-/** The rate an unchanged counter gives: 0 when it is known, null when it is not. */
-function idleRate(c: Float64Array, i: number): 0 | null {
-  return Number.isNaN(c[i]) ? null : 0;
 }
 
 /** Off-CPU sleep shares of a thread, % of the interval: D measured by the kernel probes, S the rest. */
@@ -479,35 +480,6 @@ function didNotRun(pt: TaskTable, j: number, ct: TaskTable, i: number): boolean 
   return j >= 0 && pt.state[j] === ct.state[i] && pt.runNs[j] === ct.runNs[i] && pt.vcsw[j] === ct.vcsw[i] && pt.ivcsw[j] === ct.ivcsw[i];
 }
 
-/**
- * True when `t` is exactly what deriving an unchanged row i would give: every rate 0 where its
- * counter is known and null where it is not (cpu_pct falls back to the tick counters).
- */
-function readsIdle(t: ThreadFrame, ct: TaskTable, i: number): boolean {
-  const user = idleRate(ct.utimeTicks, i);
-  const system = idleRate(ct.stimeTicks, i);
-  const slept = sleptThroughout(ct.state[i], ct.offcpuDNs, i);
-  return (
-    t.cpu_pct === (idleRate(ct.runNs, i) ?? (user === null || system === null ? null : 0)) &&
-    t.user_pct === user &&
-    t.system_pct === system &&
-    t.runq_wait_pct === idleRate(ct.waitNs, i) &&
-    t.vcsw_per_s === idleRate(ct.vcsw, i) &&
-    t.ivcsw_per_s === idleRate(ct.ivcsw, i) &&
-    t.minflt_per_s === idleRate(ct.minflt, i) &&
-    t.majflt_per_s === idleRate(ct.majflt, i) &&
-    t.syscr_per_s === idleRate(ct.syscr, i) &&
-    t.syscw_per_s === idleRate(ct.syscw, i) &&
-    t.rchar_per_s === idleRate(ct.rchar, i) &&
-    t.read_bytes_per_s === idleRate(ct.readBytes, i) &&
-    t.wchar_per_s === idleRate(ct.wchar, i) &&
-    t.write_bytes_per_s === idleRate(ct.writeBytes, i) &&
-    t.syscalls_per_s === idleRate(ct.syscalls, i) &&
-    t.offcpu_d_pct === slept.d &&
-    t.offcpu_s_pct === slept.s
-  );
-}
-
 /** The owner of each process (uid and login name), looked up once per run of threads of one process. */
 class Owners {
   private readonly uidOfPid = new Map<number, number>();
@@ -532,8 +504,8 @@ class Owners {
 
 /**
  * Per-thread frames. A thread whose counters did not move, and whose frame in `previous` (derived
- * for the interval ending at `prev`) already reads as idle, gets that same frame object: idle
- * pools cost a comparison per thread instead of a new object.
+ * for the interval ending at `prev`) was derived from a row that had not moved either, gets that
+ * same frame object: idle pools cost a comparison per thread instead of a new object.
  */
 function deriveThreads(prev: Snapshot, cur: Snapshot, previous: Frame | null): ThreadFrame[] {
   const pt = prev.taskSample.tasks;
@@ -543,15 +515,16 @@ function deriveThreads(prev: Snapshot, cur: Snapshot, previous: Frame | null): T
   const match = matchRows(pt.tid, pt.starttimeTicks, pt.count, ct.tid, ct.starttimeTicks, ct.count);
   const owners = new Owners(cur.taskSample.procs, cur.userNames);
   // previous.threads[j] is prev's row j when previous was derived with prev as its later snapshot.
-  const reusable = previous && previous.threads.length === pt.count && seconds > 0 ? previous.threads : null;
-  const same = reusable ? unchangedRows(pt, ct, match) : null;
+  const reusable = previous && previous.threads.length === pt.count ? previous.threads : null;
+  const wasIdle = reusable ? IDLE_ROWS.get(reusable) : undefined;
+  const same = seconds > 0 ? unchangedRows(pt, ct, match) : null;
   const threads: ThreadFrame[] = new Array(ct.count);
   for (let i = 0; i < ct.count; i++) {
     const j = match[i];
     const { uid, user } = owners.of(ct.pid[i]);
-    if (reusable && same![i] === 1) {
-      const old = reusable[j];
-      if (old.tid === ct.tid[i] && old.uid === uid && old.user === user && readsIdle(old, ct, i)) {
+    if (same !== null && same[i] === 1 && wasIdle !== undefined && wasIdle[j] === 1) {
+      const old = reusable![j];
+      if (old.tid === ct.tid[i] && old.uid === uid && old.user === user) {
         threads[i] = old;
         continue;
       }
@@ -595,6 +568,8 @@ function deriveThreads(prev: Snapshot, cur: Snapshot, previous: Frame | null): T
       wchan: ct.wchan[i],
     };
   }
+  // An unchanged row's frame is the idle one (every known rate 0, sleep shares by its state).
+  if (same !== null) IDLE_ROWS.set(threads, same);
   return threads;
 }
 

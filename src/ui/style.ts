@@ -54,29 +54,42 @@ const THEME: Record<Tone, string> = {
 /** Every tone the theme styles. */
 export const THEME_TONES = Object.keys(THEME) as Tone[];
 
+/** Each tone's opening and closing tags, made once per theme (tone() runs for every cell). */
+const TAGS = {} as Record<Tone, { open: string; close: string }>;
+
+function makeTags(): void {
+  for (const t of THEME_TONES) {
+    const names = THEME[t].split('}{');
+    let close = '';
+    for (let i = names.length - 1; i >= 0; i--) close += `{/${names[i]}}`;
+    TAGS[t] = { open: `{${THEME[t]}}`, close };
+  }
+}
+makeTags();
+
 /**
  * Adapts the theme to a terminal with only 8 colours, where bright black would show as black on
  * black: dim text becomes plain white there.
  */
 export function adaptToColors(colors: number): void {
   if (colors < 16) THEME.dim = THEME.iowait = 'white-fg';
+  makeTags();
+}
+
+function escapeBrace(c: string): string {
+  return c === '{' ? '{open}' : '{close}';
 }
 
 /** Escapes text so blessed shows it literally. */
 export function esc(text: string): string {
-  return text.replace(/[{}]/g, (c) => (c === '{' ? '{open}' : '{close}'));
+  return text.indexOf('{') < 0 && text.indexOf('}') < 0 ? text : text.replace(/[{}]/g, escapeBrace);
 }
 
 /** Styles already-escaped text with a tone. */
 export function tone(t: Tone, escapedText: string): string {
   if (escapedText === '') return '';
-  const tags = THEME[t];
-  const closing = tags
-    .split('}{')
-    .reverse()
-    .map((tag) => `{/${tag}}`)
-    .join('');
-  return `{${tags}}${escapedText}${closing}`;
+  const tags = TAGS[t];
+  return tags.open + escapedText + tags.close;
 }
 
 /** Escapes plain text and styles it (the usual way to colour a value). */

@@ -136,6 +136,22 @@ describe('derive: sharing idle threads with the previous frame', () => {
     expect(f3.threads[2].vcsw_per_s).toBe(0);
     expect(derive(s2, s3, f1).threads[1]).not.toBe(f1.threads[1]); // not the frame ending at prev: ignored
   });
+
+  it('does not share the frame of a thread in D once the probes stop measuring it', () => {
+    const d = (offcpuDNs: number) => ({ pid: 10, tid: 10, state: 'D', utime: 5, stime: 1, runNs: 5e7, waitNs: 0, vcsw: 1, ivcsw: 0, offcpuDNs });
+    const procs = [{ pid: 10 }];
+    const s0 = makeSnapshot(0, { tasks: [d(1e9)], procs });
+    const s1 = makeSnapshot(1, { tasks: [d(1e9)], procs });
+    const s2 = makeSnapshot(2, { tasks: [d(1e9)], procs });
+    const s3 = makeSnapshot(3, { tasks: [d(NaN)], procs });
+    const f1 = derive(s0, s1);
+    const f2 = derive(s1, s2, f1);
+    const f3 = derive(s2, s3, f2);
+    expect(f2.threads[0]).toBe(f1.threads[0]);
+    expect(f2.threads[0].offcpu_d_pct).toBe(100);
+    expect(f3).toEqual(derive(s2, s3));
+    expect(f3.threads[0].offcpu_d_pct).toBeNull();
+  });
 });
 
 describe('derive: threads and processes', () => {

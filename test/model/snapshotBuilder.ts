@@ -24,6 +24,8 @@ export interface TaskSpec {
   ivcsw?: number;
   majflt?: number;
   minflt?: number;
+  /** Nanoseconds in D measured by the kernel probes (default unknown). */
+  offcpuDNs?: number;
 }
 
 /** A process row for `makeSnapshot`. */
@@ -58,6 +60,7 @@ export function makeSnapshot(seconds: number, parts: Partial<Snapshot> & { tasks
     tasks.ivcsw[i] = t.ivcsw ?? NaN;
     tasks.majflt[i] = t.majflt ?? 0;
     tasks.minflt[i] = t.minflt ?? 0;
+    tasks.offcpuDNs[i] = t.offcpuDNs ?? NaN;
   });
   const procs = allocProcTable(procSpecs.length);
   procSpecs.forEach((p, i) => {
