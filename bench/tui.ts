@@ -2,7 +2,7 @@
 // a tmux pane of the same size, one after the other, over the same harness process.
 //
 //   npm run bench:tui -- [--threads 1000,10000] [--shapes idle,busy] [--interval 1000]
-//                        [--seconds 20] [--warmup-seconds 5] [--reps 2] [--width 160] [--height 48]
+//                        [--seconds 20] [--warmup-seconds 30] [--reps 2] [--width 160] [--height 48]
 //                        [--no-build] [--no-native] [--no-bpf] [--tui-json bench/tui-results.json] [--cpu-prof DIR]
 //   npm run bench -- [reader benchmark options] [the options above]
 //
@@ -761,7 +761,7 @@ function parseOptions(argv: string[]): Options {
     shapes: [...SHAPES],
     intervalMs: 1000,
     seconds: 20,
-    warmupSeconds: 5,
+    warmupSeconds: 30,
     reps: 2,
     width: 160,
     height: 48,
@@ -830,7 +830,7 @@ function parseOptions(argv: string[]): Options {
       case '--help':
         console.log(
           'usage: npm run bench:tui -- [--threads 1000,10000] [--shapes idle,busy] [--interval 1000]\n' +
-            '                            [--seconds 20] [--warmup-seconds 5] [--reps 2] [--width 160] [--height 48]\n' +
+            '                            [--seconds 20] [--warmup-seconds 30] [--reps 2] [--width 160] [--height 48]\n' +
             '                            [--no-build] [--no-native] [--no-bpf] [--tui-json bench/tui-results.json] [--cpu-prof DIR]\n' +
             '       npm run bench -- [reader benchmark options, see tsx bench/sampler.ts --help] [the options above]',
         );
