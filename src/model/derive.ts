@@ -581,10 +581,8 @@ function isBornSince(prev: Snapshot, starttimeTicks: number, clkTck: number): bo
 /** Thread fields a process row sums over its threads. */
 const SUMMED = ['cpu_time_s', 'cpu_pct', 'user_pct', 'system_pct', 'runq_wait_pct', 'vcsw_per_s', 'ivcsw_per_s', 'minflt_per_s', 'majflt_per_s', 'offcpu_d_pct', 'offcpu_s_pct', 'syscalls_per_s'] as const;
 
-/** Row `i` of the sum of a SUMMED field; null where no thread had a value. */
-function summed(sums: Float64Array[], field: (typeof SUMMED)[number], i: number): number | null {
-  return known(sums[SUMMED.indexOf(field)][i]);
-}
+/** Per SUMMED field, its sum for each process row (NaN: no thread had a value). */
+type ThreadSums = Record<(typeof SUMMED)[number], Float64Array>;
 
 /** Adds `v` to sums[k] (NaN: nothing added yet); null adds nothing. */
 function addTo(sums: Float64Array, k: number, v: number | null): void {
@@ -596,8 +594,10 @@ function addTo(sums: Float64Array, k: number, v: number | null): void {
  * thread counts, and the task row of a representative thread (the main one when present; -1: none).
  */
 function sumThreads(threads: ThreadFrame[], rowOfPid: Map<number, number>, procCount: number) {
-  const sums = SUMMED.map(() => new Float64Array(procCount).fill(NaN));
-  const [cpuTime, cpu, user, system, wait, vcsw, ivcsw, minflt, majflt, offcpuD, offcpuS, syscalls] = sums;
+  const sums = {} as ThreadSums;
+  for (const field of SUMMED) sums[field] = new Float64Array(procCount).fill(NaN);
+  const { cpu_time_s: cpuTime, cpu_pct: cpu, user_pct: user, system_pct: system, runq_wait_pct: wait, vcsw_per_s: vcsw, ivcsw_per_s: ivcsw } = sums;
+  const { minflt_per_s: minflt, majflt_per_s: majflt, offcpu_d_pct: offcpuD, offcpu_s_pct: offcpuS, syscalls_per_s: syscalls } = sums;
   const counts = new Int32Array(procCount);
   const mainRow = new Int32Array(procCount).fill(-1);
   let pid = NaN;
@@ -658,18 +658,18 @@ function deriveProcesses(prev: Snapshot, cur: Snapshot, threads: ThreadFrame[], 
       uid,
       user: uid === null ? null : (cur.userNames[uid] ?? String(uid)),
       threads: counts[i],
-      cpu_time_s: summed(sums, 'cpu_time_s', i),
-      cpu_pct: summed(sums, 'cpu_pct', i),
-      user_pct: summed(sums, 'user_pct', i),
-      system_pct: summed(sums, 'system_pct', i),
-      runq_wait_pct: summed(sums, 'runq_wait_pct', i),
-      vcsw_per_s: summed(sums, 'vcsw_per_s', i),
-      ivcsw_per_s: summed(sums, 'ivcsw_per_s', i),
-      minflt_per_s: summed(sums, 'minflt_per_s', i),
-      majflt_per_s: summed(sums, 'majflt_per_s', i),
-      offcpu_d_pct: summed(sums, 'offcpu_d_pct', i),
-      offcpu_s_pct: summed(sums, 'offcpu_s_pct', i),
-      syscalls_per_s: summed(sums, 'syscalls_per_s', i),
+      cpu_time_s: known(sums.cpu_time_s[i]),
+      cpu_pct: known(sums.cpu_pct[i]),
+      user_pct: known(sums.user_pct[i]),
+      system_pct: known(sums.system_pct[i]),
+      runq_wait_pct: known(sums.runq_wait_pct[i]),
+      vcsw_per_s: known(sums.vcsw_per_s[i]),
+      ivcsw_per_s: known(sums.ivcsw_per_s[i]),
+      minflt_per_s: known(sums.minflt_per_s[i]),
+      majflt_per_s: known(sums.majflt_per_s[i]),
+      offcpu_d_pct: known(sums.offcpu_d_pct[i]),
+      offcpu_s_pct: known(sums.offcpu_s_pct[i]),
+      syscalls_per_s: known(sums.syscalls_per_s[i]),
       syscr_per_s: columnRate(procs.syscr, before.syscr, i, j, born, seconds),
       syscw_per_s: columnRate(procs.syscw, before.syscw, i, j, born, seconds),
       rchar_per_s: columnRate(procs.rchar, before.rchar, i, j, born, seconds),
