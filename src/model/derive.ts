@@ -596,8 +596,6 @@ function addTo(sums: Float64Array, k: number, v: number | null): void {
 function sumThreads(threads: ThreadFrame[], rowOfPid: Map<number, number>, procCount: number) {
   const sums = {} as ThreadSums;
   for (const field of SUMMED) sums[field] = new Float64Array(procCount).fill(NaN);
-  const { cpu_time_s: cpuTime, cpu_pct: cpu, user_pct: user, system_pct: system, runq_wait_pct: wait, vcsw_per_s: vcsw, ivcsw_per_s: ivcsw } = sums;
-  const { minflt_per_s: minflt, majflt_per_s: majflt, offcpu_d_pct: offcpuD, offcpu_s_pct: offcpuS, syscalls_per_s: syscalls } = sums;
   const counts = new Int32Array(procCount);
   const mainRow = new Int32Array(procCount).fill(-1);
   let pid = NaN;
@@ -612,18 +610,18 @@ function sumThreads(threads: ThreadFrame[], rowOfPid: Map<number, number>, procC
     if (k === undefined) continue;
     counts[k]++;
     if (mainRow[k] < 0 || t.tid === t.pid) mainRow[k] = i;
-    addTo(cpuTime, k, t.cpu_time_s);
-    addTo(cpu, k, t.cpu_pct);
-    addTo(user, k, t.user_pct);
-    addTo(system, k, t.system_pct);
-    addTo(wait, k, t.runq_wait_pct);
-    addTo(vcsw, k, t.vcsw_per_s);
-    addTo(ivcsw, k, t.ivcsw_per_s);
-    addTo(minflt, k, t.minflt_per_s);
-    addTo(majflt, k, t.majflt_per_s);
-    addTo(offcpuD, k, t.offcpu_d_pct);
-    addTo(offcpuS, k, t.offcpu_s_pct);
-    addTo(syscalls, k, t.syscalls_per_s);
+    addTo(sums.cpu_time_s, k, t.cpu_time_s);
+    addTo(sums.cpu_pct, k, t.cpu_pct);
+    addTo(sums.user_pct, k, t.user_pct);
+    addTo(sums.system_pct, k, t.system_pct);
+    addTo(sums.runq_wait_pct, k, t.runq_wait_pct);
+    addTo(sums.vcsw_per_s, k, t.vcsw_per_s);
+    addTo(sums.ivcsw_per_s, k, t.ivcsw_per_s);
+    addTo(sums.minflt_per_s, k, t.minflt_per_s);
+    addTo(sums.majflt_per_s, k, t.majflt_per_s);
+    addTo(sums.offcpu_d_pct, k, t.offcpu_d_pct);
+    addTo(sums.offcpu_s_pct, k, t.offcpu_s_pct);
+    addTo(sums.syscalls_per_s, k, t.syscalls_per_s);
   }
   return { sums, counts, mainRow };
 }
